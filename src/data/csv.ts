@@ -1,0 +1,146 @@
+/**
+ * Kaggle "digit-recognizer" CSV: a header `label,pixel0,...,pixel783`, then one image per line,
+ * `label,p0,...,p783` with integer pixels 0..255. Parsed straight from the bytes: a fast loop for good
+ * rows, and a slow re-read of just the offending line to word the error when a row is bad.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { UserError } from '../core/errors.ts';
+import { INPUT } from '../core/types.ts';
+import { readBytes } from './files.ts';
+
+const FIELDS = 1 + INPUT; // label + 784 pixels
+const HEADER = 'label,pixel0,...,pixel783';
+const NL = 10;
+const CR = 13;
+const COMMA = 44;
+
+/** Splits a header line into names, dropping a BOM, surrounding spaces and double quotes. */
+function headerNames(line: string): string[] {
+  return line
+    .replace(/^\uFEFF/, '')
+    .replace(/\r$/, '')
+    .split(',')
+    .map((s) => s.trim().replace(/^"(.*)"$/, '$1'));
+}
+
+function checkHeader(file: string, names: string[]): void {
+  if (/^\d/.test(names[0])) {
+    throw new UserError(`${file}: missing header row: line 1 is data; expected '${HEADER}'`);
+  }
+  if (names.length !== FIELDS) {
+    throw new UserError(`${file}: invalid header: ${names.length} columns, expected ${FIELDS} ('${HEADER}')`);
+  }
+  for (let i = 0; i < FIELDS; i++) {
+    const want = i === 0 ? 'label' : `pixel${i - 1}`;
+    if (names[i] !== want) {
+      throw new UserError(`${file}: invalid header: column ${i + 1} is '${names[i]}', expected '${want}'`);
+    }
+  }
+}
+
+/** The error for a row the fast loop rejected: re-reads that one line as text to say what is wrong. */
+function rowError(file: string, buf: Buffer, lineStart: number, line: number): UserError {
+  let end = buf.indexOf(NL, lineStart);
+  if (end < 0) end = buf.length;
+  const fields = buf.toString('latin1', lineStart, end).replace(/\r$/, '').split(',');
+  if (fields.length !== FIELDS) {
+    return new UserError(`${file}: line ${line} has ${fields.length} fields, expected ${FIELDS} (label + ${INPUT} pixels)`);
+  }
+  const show = (s: string) => `'${s.length > 20 ? s.slice(0, 20) + '…' : s}'`;
+  for (let i = 0; i < FIELDS; i++) {
+    const s = fields[i];
+    const ok = /^\d+$/.test(s) && Number(s) <= (i === 0 ? 9 : 255);
+    if (ok) continue;
+    if (i === 0) return new UserError(`${file}: line ${line}, column 1 (label): ${show(s)} is not a label 0..9`);
+    return new UserError(`${file}: line ${line}, column ${i + 1} (pixel${i - 1}): ${show(s)} is not an integer 0..255`);
+  }
+  return new UserError(`${file}: line ${line}: malformed row`); // e.g. a lone carriage return
+}
+
+/** Reads a labelled Kaggle CSV (raw or .gz) into one Float32Array (pixels/255) and the labels. */
+export function readKaggleCsv(file: string): { x: Float32Array; y: Uint8Array; m: number } {
+  const buf = readBytes(file);
+  const len = buf.length;
+  let pos = len >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+  let first = pos; // first non-blank byte
+  while (first < len && (buf[first] === 32 || buf[first] === 9 || buf[first] === NL || buf[first] === CR)) first++;
+  if (first === len) {
+    throw new UserError(`${file}: empty CSV: no header and no rows; expected '${HEADER}' then one image per line`);
+  }
+  let eol = buf.indexOf(NL, pos);
+  if (eol < 0) eol = len;
+  checkHeader(file, headerNames(buf.toString('latin1', pos, eol)));
+  pos = eol + 1;
+
+  // Upper bound on rows (lines after the header) so x is allocated once; blank lines make it loose.
+  let cap = 0;
+  for (let p = pos; p < len; cap++) {
+    const nl = buf.indexOf(NL, p);
+    if (nl < 0) break;
+    p = nl + 1;
+  }
+  const x = new Float32Array(cap * INPUT);
+  const y = new Uint8Array(cap);
+
+  let m = 0;
+  for (let line = 2; pos < len; line++) {
+    const lineStart = pos;
+    if (buf[pos] === NL || (buf[pos] === CR && buf[pos + 1] === NL)) {
+      pos = buf.indexOf(NL, pos) + 1; // skip an empty line (e.g. trailing ones)
+      continue;
+    }
+    const base = m * INPUT - 1; // pixel field f (1..784) goes to x[base + f]
+    for (let f = 0; f < FIELDS; f++) {
+      const start = pos;
+      let v = 0;
+      while (pos < len) {
+        const d = buf[pos] - 48; // digit value, if it is one
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+        pos++;
+      }
+      const c = pos < len ? buf[pos] : NL; // end of file ends the last line
+      const last = f === FIELDS - 1;
+      const sepOk = last ? c === NL || (c === CR && (pos + 1 >= len || buf[pos + 1] === NL)) : c === COMMA;
+      if (pos === start || !sepOk || v > (f === 0 ? 9 : 255)) throw rowError(file, buf, lineStart, line);
+      if (f === 0) y[m] = v;
+      else x[base + f] = v / 255; // as bytesToPixels, so IDX and CSV give identical tensors
+      pos += last && c === CR ? 2 : 1;
+    }
+    m++;
+  }
+  if (m === 0) throw new UserError(`${file}: empty CSV: a header but no data rows`);
+  // Views, not copies: only blank lines leave unused space at the end.
+  return { x: x.subarray(0, m * INPUT), y: y.subarray(0, m), m };
+}
+
+/**
+ * Whether a CSV's header starts with `label` (a labelled set) or `pixel0` (Kaggle's unlabelled test.csv).
+ * Reads only the start of the file. Anything else is an invalid header.
+ */
+export function csvHasLabels(file: string): boolean {
+  const head = readHead(file);
+  const nl = head.indexOf('\n');
+  const first = headerNames(nl < 0 ? head : head.slice(0, nl))[0];
+  if (first === 'label') return true;
+  if (first === 'pixel0') return false;
+  if (head.trim() === '') throw new UserError(`${file}: empty CSV: no header and no rows`);
+  throw new UserError(
+    `${file}: invalid header: starts with '${first}', expected '${HEADER}' (or 'pixel0,...' for an unlabelled test set)`,
+  );
+}
+
+/** The first 64 KB of a file as text (the whole file, decompressed, if it is gzipped). */
+function readHead(file: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return readBytes(file).toString('latin1'); // let readBytes word the error
+  }
+  const head = Buffer.alloc(65536);
+  const n = readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  if (file.endsWith('.gz') || (head[0] === 0x1f && head[1] === 0x8b)) return readBytes(file).toString('latin1');
+  return head.toString('latin1', 0, n);
+}
