@@ -74,7 +74,8 @@ export function readKaggleCsv(file: string): { x: Float32Array; y: Uint8Array; m
 
   // Upper bound on rows (lines after the header) so x is allocated once; blank lines make it loose.
   let cap = 0;
-  for (let p = pos; p < len; cap++) {
+  for (let p = pos; p < len; ) {
+    cap++;
     const nl = buf.indexOf(NL, p);
     if (nl < 0) break;
     p = nl + 1;
@@ -136,11 +137,12 @@ function readHead(file: string): string {
   try {
     fd = openSync(file, 'r');
   } catch {
-    return readBytes(file).toString('latin1'); // let readBytes word the error
+    return readBytes(file).toString('utf8'); // let readBytes word the error
   }
   const head = Buffer.alloc(65536);
   const n = readSync(fd, head, 0, head.length, 0);
   closeSync(fd);
-  if (file.endsWith('.gz') || (head[0] === 0x1f && head[1] === 0x8b)) return readBytes(file).toString('latin1');
-  return head.toString('latin1', 0, n);
+  // utf8, not latin1, so that a BOM decodes to U+FEFF and headerNames drops it
+  if (file.endsWith('.gz') || (head[0] === 0x1f && head[1] === 0x8b)) return readBytes(file).toString('utf8');
+  return head.toString('utf8', 0, n);
 }

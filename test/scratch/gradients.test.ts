@@ -5,7 +5,7 @@ import { agreement } from '../../src/core/metrics.ts';
 import { PARAM_NAMES, type Batch, type Params } from '../../src/core/types.ts';
 import { loadEmbedded } from '../../src/data/index.ts';
 import { gradients } from '../../src/scratch/network.ts';
-import { gradients64, to64 } from '../helpers/reference64.ts';
+import { gradients64, to64 } from '../../src/harness/reference64.ts';
 import { syntheticBatch } from '../helpers/synthetic.ts';
 
 const TOL = 1e-5; // relative L2, per tensor (issue 3)

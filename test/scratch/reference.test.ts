@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { initParams } from '../../src/core/init.ts';
 import { rng } from '../../src/core/rng.ts';
 import { ACTIVATIONS } from '../../src/core/types.ts';
-import { gradients64, loss64, to64, type Params64 } from '../helpers/reference64.ts';
+import { gradients64, loss64, to64, type Params64 } from '../../src/harness/reference64.ts';
 import { syntheticBatch } from '../helpers/synthetic.ts';
 
 describe('float64 reference vs central finite differences', () => {

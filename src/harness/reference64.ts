@@ -1,12 +1,13 @@
 /**
- * An independent float64 reference for the 784→h→10 network, written for the tests only.
+ * An independent float64 reference for the 784→h→10 network: the third implementation, used by the
+ * tests (as the yardstick for both src/scratch and src/tfjs) and by the harness (agreement report).
  *
  * It follows the seed notebook literally: column-major "features × samples" matrices (X is 784×m),
  * a generic matmul, explicit transposes and a one-hot Y, with none of src/scratch's layout tricks,
  * workspaces or zero-skipping. It is itself checked against central finite differences
  * (test/scratch/reference.test.ts), so agreement with it means agreement with the calculus.
  */
-import type { Activation, Batch, Params } from '../../src/core/types.ts';
+import type { Activation, Batch, Params } from '../core/types.ts';
 
 export interface Params64 {
   W1: Float64Array;

@@ -1,0 +1,121 @@
+/**
+ * Adam by hand on Float32Array, written to reproduce TensorFlow.js 4.22's `AdamOptimizer.applyGradients`
+ * operation for operation, each rounded to float32 as tfjs's tensors are:
+ *
+ *   m      = m·β1 + g·(1−β1)                 accβ1 starts at β1 and is multiplied by β1 after each step
+ *   v      = v·β2 + g²·(1−β2)                accβ2 likewise
+ *   m̂      = m / (1 − accβ1)
+ *   v̂      = v / (1 − accβ2)
+ *   θ      = (m̂ / (√v̂ + ε))·(−α) + θ
+ *
+ * This is Kingma & Ba's published rule (Algorithm 1) with ε added to √v̂, which is where tfjs puts it. ε
+ * defaults to tfjs's float32 backend epsilon, 1e-7 (Keras's default), not the paper's 1e-8.
+ * `Math.fround` after every operation makes each intermediate a float32, as in tfjs's cpu backend; since
+ * double has more than twice float32's precision, computing in double and rounding once gives the
+ * correctly rounded float32 result of each +, −, ×, ÷ and √.
+ */
+import { allocParams, checkParams, cloneParams, copyParams, PARAM_NAMES, type Activation, type Batch, type Params, type Trainer } from '../core/types.ts';
+import { UserError } from '../core/errors.ts';
+import { checkLearningRate, createWorkspace, gradientsInto, predict, type Workspace } from './network.ts';
+
+/** tfjs's `backend.epsilon()` on float32 backends: the default ε of tf.train.adam. */
+export const TFJS_EPSILON = 1e-7;
+
+export interface AdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+export interface AdamState {
+  m: Params;
+  v: Params;
+  accBeta1: number; // β1^t, as a float32
+  accBeta2: number;
+}
+
+const f = Math.fround;
+
+export function createAdamState(hidden: number, beta1: number, beta2: number): AdamState {
+  return { m: allocParams(hidden), v: allocParams(hidden), accBeta1: f(beta1), accBeta2: f(beta2) };
+}
+
+/** One Adam update of `p` with gradients `g`, in place. */
+export function adamUpdate(p: Params, g: Params, s: AdamState, lr: number, beta1: number, beta2: number, epsilon: number): void {
+  const b1 = f(beta1), b2 = f(beta2), c1 = f(1 - beta1), c2 = f(1 - beta2), eps = f(epsilon), negLr = f(-lr);
+  const oneMinusAcc1 = f(1 - s.accBeta1);
+  const oneMinusAcc2 = f(1 - s.accBeta2);
+  for (const k of PARAM_NAMES) {
+    const w = p[k], d = g[k], m = s.m[k], v = s.v[k];
+    for (let i = 0; i < w.length; i++) {
+      const gi = d[i];
+      const mi = f(f(m[i] * b1) + f(gi * c1)); // m = m·β1 + g·(1−β1)
+      const vi = f(f(v[i] * b2) + f(f(gi * gi) * c2)); // v = v·β2 + g²·(1−β2)
+      m[i] = mi;
+      v[i] = vi;
+      const mHat = f(mi / oneMinusAcc1); // m̂ = m / (1 − β1^t)
+      const vHat = f(vi / oneMinusAcc2); // v̂ = v / (1 − β2^t)
+      w[i] = f(f(f(mHat / f(f(Math.sqrt(vHat)) + eps)) * negLr) + w[i]); // θ = (m̂/(√v̂+ε))·(−α) + θ
+    }
+  }
+  s.accBeta1 = f(s.accBeta1 * b1);
+  s.accBeta2 = f(s.accBeta2 * b2);
+}
+
+export interface ScratchAdamOptions extends AdamOptions {
+  activation?: Activation;
+}
+
+export function checkAdamOptions(o: AdamOptions): Required<AdamOptions> {
+  checkLearningRate(o.lr, 'Adam learning rate');
+  const beta1 = o.beta1 ?? 0.9, beta2 = o.beta2 ?? 0.999, epsilon = o.epsilon ?? TFJS_EPSILON;
+  for (const [n, b] of [['beta1', beta1], ['beta2', beta2]] as const) {
+    if (!(Number.isFinite(b) && b >= 0 && b < 1)) throw new UserError(`${n} must be a number in [0, 1), got ${b}`);
+  }
+  if (!(Number.isFinite(epsilon) && epsilon > 0)) throw new UserError(`epsilon must be a finite number > 0, got ${epsilon}`);
+  return { lr: o.lr, beta1, beta2, epsilon };
+}
+
+/** The fourth trainer: the scratch network's gradients with the Adam update above. */
+export function createScratchAdamTrainer(opts: ScratchAdamOptions): Trainer {
+  const { lr, beta1, beta2, epsilon } = checkAdamOptions(opts);
+  const act = opts.activation ?? 'relu';
+  let params: Params | null = null;
+  let grads: Params | null = null;
+  let state: AdamState | null = null;
+  let ws: Workspace | undefined;
+  const need = (): Params => {
+    if (!params) throw new Error('scratch-adam: load(params) first');
+    return params;
+  };
+  const fit = (m: number): Workspace => {
+    const h = need().b1.length;
+    if (!ws || ws.hidden !== h || ws.capacity < m) ws = createWorkspace(h, m);
+    return ws;
+  };
+  return {
+    name: 'scratch-adam',
+    load(p: Params) {
+      const h = checkParams(p);
+      if (!params || params.b1.length !== h) {
+        params = allocParams(h);
+        grads = allocParams(h);
+      }
+      copyParams(p, params);
+      state = createAdamState(h, beta1, beta2);
+    },
+    step(batch: Batch): number {
+      const p = need();
+      const loss = gradientsInto(p, batch, grads!, act, fit(batch.m));
+      adamUpdate(p, grads!, state!, lr, beta1, beta2, epsilon);
+      return loss;
+    },
+    read: () => cloneParams(need()),
+    predict: (x: Float32Array, m: number) => predict(need(), x, m, { activation: act }, fit(m)),
+    dispose() {
+      params = grads = state = null;
+      ws = undefined;
+    },
+  };
+}

@@ -1,0 +1,205 @@
+/** Kaggle CSV: same tensors as IDX, the seeded holdout split, test.csv handling, and every kind of bad file. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { permutation, rng } from '../../src/core/rng.ts';
+import type { Batch } from '../../src/core/types.ts';
+import { loadDataset, readIdxImages, readIdxLabels, readKaggleCsv } from '../../src/data/index.ts';
+import { CSV_HEADER, EMBEDDED_DIR, csvText, embeddedRaw, expectUserError, PIXELS, tmpDir } from './util.ts';
+
+const tmp = tmpDir();
+afterAll(tmp.cleanup);
+
+let files = 0;
+/** Writes `content` to a new file in the tmp dir (in its own subdirectory) and returns its path. */
+function write(content: string | Buffer, name = 'train.csv'): string {
+  const d = join(tmp.dir, `c${files++}`);
+  mkdirSync(d);
+  const f = join(d, name);
+  writeFileSync(f, content);
+  return f;
+}
+
+/** A valid row: label then 784 pixels; `edit` changes fields by index (0 = label). */
+function row(label: number | string, edit: Record<number, string> = {}): string {
+  const fields: string[] = [String(label), ...Array.from({ length: PIXELS }, (_, i) => String(i % 256))];
+  for (const [i, v] of Object.entries(edit)) fields[Number(i)] = v;
+  return fields.join(',');
+}
+
+const first = embeddedRaw('train', 60); // 60 distinct MNIST digits
+
+describe('readKaggleCsv', () => {
+  it('loads exactly the tensors of the IDX source it was written from', () => {
+    const k = 12;
+    const f = write(csvText(first.images, first.labels, k));
+    const csv = readKaggleCsv(f);
+    const idx = readIdxImages(join(EMBEDDED_DIR, 'train-images-idx3-ubyte'));
+    const labels = readIdxLabels(join(EMBEDDED_DIR, 'train-labels-idx1-ubyte'));
+    expect(csv.m).toBe(k);
+    expect(csv.x).toEqual(idx.x.subarray(0, k * PIXELS));
+    expect(csv.y).toEqual(labels.subarray(0, k));
+    expect([...csv.y]).toEqual([5, 0, 4, 1, 9, 2, 1, 3, 1, 4, 3, 5]);
+  });
+
+  it('accepts CRLF line ends, a UTF-8 BOM, quoted header names, blank trailing lines, no final newline, gzip', () => {
+    const plain = readKaggleCsv(write(csvText(first.images, first.labels, 5)));
+    const crlf = '\uFEFF' + csvText(first.images, first.labels, 5, '\r\n').replace(/^label,pixel0/, '"label","pixel0"');
+    expect(readKaggleCsv(write(crlf + '\r\n\r\n'))).toEqual(plain);
+    expect(readKaggleCsv(write(csvText(first.images, first.labels, 5).trimEnd()))).toEqual(plain);
+    expect(readKaggleCsv(write(crlf.trimEnd()))).toEqual(plain);
+    expect(readKaggleCsv(write(gzipSync(csvText(first.images, first.labels, 5)), 'train.csv.gz'))).toEqual(plain);
+  });
+});
+
+/** The original row index of each row of b, found by matching pixels against the first 60 digits. */
+function rowIndices(b: Batch): number[] {
+  const index = new Map<string, number>(); // raw bytes of a digit → its row
+  for (let i = 0; i < 60; i++) index.set(first.images.subarray(i * PIXELS, (i + 1) * PIXELS).join(','), i);
+  return Array.from({ length: b.m }, (_, r) => {
+    const bytes = Array.from(b.x.subarray(r * PIXELS, (r + 1) * PIXELS), (v) => Math.round(v * 255));
+    const i = index.get(bytes.join(','));
+    expect(i).toBeDefined();
+    expect(b.y[r]).toBe(first.labels[i!]);
+    return i!;
+  });
+}
+
+describe('holdout split of train.csv', () => {
+  const f = write(csvText(first.images, first.labels, 60));
+
+  it('holds out the first `holdout` indices of permutation(rng(seed, "holdout"), m); train+test partition the rows', () => {
+    const ds = loadDataset({ data: f, holdout: 10, seed: 7 });
+    expect(ds.test.m).toBe(10);
+    expect(ds.train.m).toBe(50);
+    const test = rowIndices(ds.test);
+    const train = rowIndices(ds.train);
+    const perm = permutation(rng(7, 'holdout'), 60);
+    expect(test).toEqual([...perm.subarray(0, 10)].sort((a, b) => a - b));
+    expect([...train, ...test].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    // both splits keep the original file order
+    expect(train).toEqual([...train].sort((a, b) => a - b));
+    expect(test).toEqual([...test].sort((a, b) => a - b));
+    expect(ds.source).toContain('10 rows held out');
+    expect(ds.source).toContain('seed 7');
+  });
+
+  it('is deterministic for a seed and differs across seeds', () => {
+    const a = loadDataset({ data: f, holdout: 10, seed: 1 });
+    const b = loadDataset({ data: f, holdout: 10, seed: 1 });
+    const c = loadDataset({ data: f, holdout: 10, seed: 2 });
+    expect(b.test).toEqual(a.test);
+    expect(b.train).toEqual(a.train);
+    expect(rowIndices(c.test)).not.toEqual(rowIndices(a.test));
+  });
+
+  it('holds out 1000 rows by default (seed 1)', () => {
+    const big = embeddedRaw('train', 1100);
+    const g = write(csvText(big.images, big.labels));
+    const ds = loadDataset({ data: g });
+    expect(ds.test.m).toBe(1000);
+    expect(ds.train.m).toBe(100);
+    expect(ds.source).toContain('seed 1');
+    const again = loadDataset({ data: g, seed: 1, holdout: 1000 });
+    expect(again.test).toEqual(ds.test);
+  });
+
+  it('a directory with train.csv and Kaggle’s unlabelled test.csv: holdout from train', () => {
+    const d = join(tmp.dir, 'kaggle');
+    mkdirSync(d);
+    writeFileSync(join(d, 'train.csv'), csvText(first.images, first.labels, 30));
+    const unlabelled = [CSV_HEADER.replace('label,', ''), row(0).replace(/^0,/, '')].join('\n');
+    writeFileSync(join(d, 'test.csv'), unlabelled);
+    const ds = loadDataset({ data: d, holdout: 5 });
+    expect([ds.train.m, ds.test.m]).toEqual([25, 5]);
+    expect(ds.name).toBe('kaggle');
+  });
+
+  it('a directory with train.csv and a labelled test.csv: that is the test set', () => {
+    const d = join(tmp.dir, 'labelled');
+    mkdirSync(d);
+    writeFileSync(join(d, 'train.csv'), csvText(first.images, first.labels, 30));
+    const t = embeddedRaw('t10k', 8);
+    writeFileSync(join(d, 'test.csv'), '\uFEFF' + csvText(t.images, t.labels, 8, '\r\n')); // as Excel saves it
+    const ds = loadDataset({ data: d });
+    expect([ds.train.m, ds.test.m]).toEqual([30, 8]);
+    expect([...ds.test.y]).toEqual([7, 2, 1, 0, 4, 1, 4, 9]);
+    expect(ds.source).toContain('test.csv');
+  });
+
+  it('holdout ≥ number of rows, or not a positive integer, is an error', () => {
+    expectUserError(() => loadDataset({ data: f, holdout: 60 }), f, 'holdout 60', 'number of rows (60)');
+    expectUserError(() => loadDataset({ data: f, holdout: 500 }), f, 'holdout 500');
+    expectUserError(() => loadDataset({ data: f, holdout: 0 }), 'holdout must be a positive integer');
+  });
+});
+
+describe('bad CSV input: one-line UserError naming the file and the problem', () => {
+  const ok = row(3);
+
+  it('empty CSV', () => {
+    const f = write('');
+    expectUserError(() => readKaggleCsv(f), f, 'empty CSV');
+    const g = write(CSV_HEADER + '\n');
+    expectUserError(() => readKaggleCsv(g), g, 'empty CSV', 'no data rows');
+    const h = write('\n\n');
+    expectUserError(() => loadDataset({ data: h }), h, 'empty CSV');
+  });
+
+  it('missing header', () => {
+    const f = write([ok, ok].join('\n'));
+    expectUserError(() => readKaggleCsv(f), f, 'missing header', 'label,pixel0');
+  });
+
+  it('invalid header: wrong column count or name', () => {
+    const f = write([CSV_HEADER.replace(',pixel783', ''), ok].join('\n'));
+    expectUserError(() => readKaggleCsv(f), f, 'invalid header', '784 columns, expected 785');
+    const g = write([CSV_HEADER.replace('pixel5,', 'pixel_5,'), ok].join('\n'));
+    expectUserError(() => readKaggleCsv(g), g, 'invalid header', "column 7 is 'pixel_5'", "expected 'pixel5'");
+    const d = join(tmp.dir, 'badtest');
+    mkdirSync(d);
+    writeFileSync(join(d, 'train.csv'), [CSV_HEADER, ok, ok].join('\n'));
+    writeFileSync(join(d, 'test.csv'), 'id,whatever\n1,2\n');
+    expectUserError(() => loadDataset({ data: d, holdout: 1 }), join(d, 'test.csv'), 'invalid header', "'id'");
+  });
+
+  it('row with the wrong number of fields: gives the line number', () => {
+    const f = write([CSV_HEADER, ok, ok, ok.replace(/,\d+$/, ''), ok].join('\n'));
+    expectUserError(() => readKaggleCsv(f), f, 'line 4 has 784 fields, expected 785');
+    const g = write([CSV_HEADER, ok + ',7'].join('\r\n'));
+    expectUserError(() => readKaggleCsv(g), g, 'line 2 has 786 fields');
+    const h = write([CSV_HEADER, ok, '5'].join('\n'));
+    expectUserError(() => readKaggleCsv(h), h, 'line 3 has 1 fields');
+  });
+
+  it('non-numeric, non-integer or out-of-range pixel: gives line and column', () => {
+    const cases: [string, string][] = [
+      ['abc', "'abc'"],
+      ['1.5', "'1.5'"],
+      ['256', "'256'"],
+      ['-1', "'-1'"],
+      ['', "''"],
+      [' 7', "' 7'"],
+    ];
+    for (const [bad, shown] of cases) {
+      const f = write([CSV_HEADER, ok, ok, row(2, { 101: bad })].join('\n'));
+      expectUserError(() => readKaggleCsv(f), f, 'line 4, column 102 (pixel100)', shown, 'not an integer 0..255');
+    }
+    const last = write([CSV_HEADER, row(2, { 784: '300' })].join('\n'));
+    expectUserError(() => readKaggleCsv(last), last, 'line 2, column 785 (pixel783)', "'300'");
+  });
+
+  it('label outside 0..9 or not a number: gives the line', () => {
+    const f = write([CSV_HEADER, ok, row(10)].join('\n'));
+    expectUserError(() => readKaggleCsv(f), f, 'line 3, column 1 (label)', "'10'", 'not a label 0..9');
+    const g = write([CSV_HEADER, row('x')].join('\n'));
+    expectUserError(() => readKaggleCsv(g), g, 'line 2, column 1 (label)', "'x'");
+  });
+
+  it('a missing CSV file', () => {
+    const f = join(tmp.dir, 'missing.csv');
+    expectUserError(() => loadDataset({ data: f }), f, 'no such file');
+    expectUserError(() => readKaggleCsv(f), f, 'file not found');
+  });
+});
