@@ -1,0 +1,42 @@
+/** `npm run compare`: flags → plan → harness → results JSON + markdown report, written all at once. */
+import { join } from 'node:path';
+import { loadDataset } from '../data/index.ts';
+import { writeAllAtomic } from '../harness/files.ts';
+import { runPlan } from '../harness/run.ts';
+import { renderCompare, summary, pct } from '../report/markdown.ts';
+import { meanSd } from '../core/metrics.ts';
+import { COMPARE_HELP, parseCompareArgs } from './args.ts';
+import { EXIT, main } from './main.ts';
+import { progressReporter } from './progress.ts';
+
+await main(async (signal) => {
+  const argv = process.argv.slice(2);
+  const { plan, out, help } = parseCompareArgs(argv);
+  if (help) {
+    process.stdout.write(COMPARE_HELP + '\n');
+    return EXIT.ok;
+  }
+  const t0 = Date.now();
+  const data = loadDataset({ data: plan.data, seed: plan.seeds[0] });
+  const progress = progressReporter();
+  const results = await runPlan(plan, data, {
+    command: ['npm run compare --', ...argv].join(' ').replace(/ --$/, ''),
+    onProgress: progress.update,
+    signal,
+  });
+  progress.done();
+  const json = join(out, 'compare.json');
+  const md = join(out, 'compare.md');
+  writeAllAtomic([
+    { path: json, data: JSON.stringify(results, null, 2) + '\n' },
+    { path: md, data: renderCompare(results) },
+  ]);
+  for (const s of summary(results)) {
+    const acc = s.test.length ? `${pct(meanSd(s.test).mean)}% test` : 'no finished run';
+    process.stdout.write(`${s.trainer.padEnd(13)} ${acc}${s.diverged.length ? `, ${s.diverged.length} diverged` : ''}\n`);
+  }
+  process.stdout.write(`backend ${results.environment.tfjs?.name ?? 'none'} · ${((Date.now() - t0) / 1000).toFixed(1)} s · wrote ${md} and ${json}\n`);
+  const diverged = results.runs.filter((r) => r.status === 'diverged');
+  for (const d of diverged) process.stderr.write(`warning: ${d.trainer} diverged at step ${d.diverged!.step} (seed ${d.seed}, learning rate ${d.lr}, loss ${d.diverged!.loss})\n`);
+  return diverged.length > 0 ? EXIT.diverged : EXIT.ok;
+});

@@ -1,0 +1,275 @@
+/**
+ * Runs a plan: trainers × seeds × schedule, all from the same initial Params and the same batches per seed,
+ * and measures accuracy, time, gradient agreement and trajectory drift → Results (see results.ts).
+ * Prints nothing: progress goes to the `onProgress` callback.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, release, type } from 'node:os';
+import { initParams } from '../core/init.ts';
+import { accuracy, agreement, confusion, quantile } from '../core/metrics.ts';
+import { permutation, rng } from '../core/rng.ts';
+import { gather, makeSchedule, stepsForEpochs } from '../core/schedule.ts';
+import { INPUT, PARAM_NAMES, type Batch, type Params, type ParamName, type Trainer } from '../core/types.ts';
+import type { Dataset } from '../data/index.ts';
+import { limitBatch } from '../data/index.ts';
+import { gradients as scratchGradients } from '../scratch/network.ts';
+import { initBackend, type BackendInfo } from '../tfjs/backend.ts';
+import { gradients as tfjsGradients } from '../tfjs/network.ts';
+import { makeTrainer, trainerLr, type Plan, type TrainerId } from './plan.ts';
+import { gradients64, to64 } from './reference64.ts';
+import {
+  AGREEMENT_THRESHOLDS,
+  RESULTS_SCHEMA,
+  RESULTS_VERSION,
+  type AgreementPoint,
+  type CurvePoint,
+  type Drift,
+  type Environment,
+  type Results,
+  type Run,
+  type SweepResult,
+  type TensorAgreement,
+} from './results.ts';
+
+export interface ProgressEvent {
+  label: string; // e.g. "seed 1 · tfjs-adam"
+  done: number;
+  total: number;
+}
+
+export interface RunOptions {
+  command?: string;
+  onProgress?: (e: ProgressEvent) => void;
+  /** checked between steps; a run that is told to stop throws and writes nothing */
+  signal?: AbortSignal;
+}
+
+const WARMUP_STEPS = 5;
+const CURVE_TRAIN_SAMPLES = 10_000;
+
+export type ResolvedPlan = Results['plan'];
+
+export function resolvePlan(plan: Plan, data: Dataset): ResolvedPlan {
+  const n = data.train.m;
+  const batchSize = plan.batch === 'full' ? n : Math.min(plan.batch, n);
+  const batch = plan.batch === 'full' ? 'full' : batchSize;
+  const steps = plan.iterations ?? stepsForEpochs(n, batch, plan.epochs);
+  const evalEvery = plan.evalEvery > 0 ? plan.evalEvery : Math.max(1, Math.round(steps / 20));
+  return { ...plan, batch, steps, evalEvery, batchSize, stepsPerEpoch: batch === 'full' ? 1 : Math.floor(n / batchSize) };
+}
+
+export function environment(backend: BackendInfo | null, command: string): Environment {
+  let commit: string | null = null;
+  try {
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: new URL('../..', import.meta.url), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = git('rev-parse', '--short=12', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '+dirty' : '');
+  } catch {
+    commit = null; // not a git checkout (e.g. an npm tarball)
+  }
+  const cpu = cpus();
+  return {
+    node: process.version,
+    os: `${type()} ${release()} ${process.arch}`,
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    tfjs: backend,
+    commit,
+    command,
+    date: new Date().toISOString(),
+  };
+}
+
+/** Applies data limits from the plan. */
+export function planData(plan: Plan, data: Dataset): Dataset {
+  return {
+    ...data,
+    train: plan.limit ? limitBatch(data.train, plan.limit) : data.train,
+    test: plan.testLimit ? limitBatch(data.test, plan.testLimit) : data.test,
+  };
+}
+
+const rotate = <T>(xs: T[], k: number): T[] => xs.map((_, i) => xs[(i + k) % xs.length]);
+const lossJson = (l: number): number | string => (Number.isFinite(l) ? l : String(l));
+
+function stats(ms: number[], batchSize: number, warmupSteps: number): Run['timing'] {
+  const totalMs = ms.reduce((a, b) => a + b, 0);
+  return {
+    warmupSteps,
+    totalMs,
+    stepMedianMs: quantile(ms, 0.5),
+    stepP25Ms: quantile(ms, 0.25),
+    stepP75Ms: quantile(ms, 0.75),
+    samplesPerSec: totalMs > 0 ? (ms.length * batchSize * 1000) / totalMs : 0,
+  };
+}
+
+interface TrainerRun {
+  run: Run;
+  snapshots: Map<number, Params>; // step → weights after that step (kept for scratch-gd and tfjs-sgd)
+}
+
+async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: number, init: Params, curveTrain: Batch, opts: RunOptions, keepSnapshots: boolean, label: string, lrScale = 1): Promise<TrainerRun> {
+  const { steps, evalEvery } = plan;
+  const spec = { batch: plan.batch, steps };
+  const lr = trainerLr(id, plan) * lrScale;
+  const t: Trainer = makeTrainer(id, plan, lrScale);
+  const snapshots = new Map<number, Params>();
+  try {
+    // Warm-up on a throwaway pass from the same start, so JIT and wasm compilation are not timed.
+    const warm = makeSchedule(data.train, seed, spec);
+    const warmupSteps = Math.min(WARMUP_STEPS, steps);
+    await t.load(init);
+    for (let s = 0; s < warmupSteps; s++) await t.step(warm.batch(s));
+    await t.load(init);
+
+    const sched = makeSchedule(data.train, seed, spec);
+    const evalAt = async (step: number, loss: number): Promise<CurvePoint> => ({
+      step,
+      epoch: (step * plan.batchSize) / data.train.m,
+      loss,
+      trainAcc: accuracy(await t.predict(curveTrain.x, curveTrain.m), curveTrain.y),
+      testAcc: accuracy(await t.predict(data.test.x, data.test.m), data.test.y),
+    });
+    const curve: CurvePoint[] = [await evalAt(0, NaN)];
+    const ms: number[] = [];
+    let lossSum = 0, lossN = 0;
+    let diverged: Run['diverged'];
+    for (let s = 0; s < steps; s++) {
+      if (opts.signal?.aborted) throw new Error('interrupted');
+      const b = sched.batch(s);
+      const t0 = performance.now();
+      const loss = await t.step(b);
+      ms.push(performance.now() - t0);
+      if (s === 0) curve[0].loss = loss; // the first batch's loss at the initial weights
+      if (!Number.isFinite(loss)) {
+        diverged = { step: s + 1, loss: lossJson(loss) };
+        break;
+      }
+      lossSum += loss;
+      lossN++;
+      const done = s + 1;
+      if (done % evalEvery === 0 || done === steps) {
+        curve.push(await evalAt(done, lossSum / lossN));
+        lossSum = lossN = 0;
+        if (keepSnapshots) snapshots.set(done, await t.read());
+      }
+      opts.onProgress?.({ label, done, total: steps });
+    }
+    let final: Run['final'] = null;
+    let conf: Run['confusion'] = null;
+    if (!diverged) {
+      const testPred = await t.predict(data.test.x, data.test.m);
+      final = { trainAcc: accuracy(await t.predict(data.train.x, data.train.m), data.train.y), testAcc: accuracy(testPred, data.test.y) };
+      conf = confusion(testPred, data.test.y);
+    }
+    return {
+      run: {
+        trainer: id,
+        seed,
+        lr,
+        status: diverged ? 'diverged' : 'ok',
+        ...(diverged ? { diverged } : {}),
+        stepsDone: ms.length,
+        curve,
+        final,
+        confusion: conf,
+        timing: stats(ms, plan.batchSize, warmupSteps),
+      },
+      snapshots,
+    };
+  } finally {
+    t.dispose();
+  }
+}
+
+function relL2(a: Float32Array, b: Float32Array): number {
+  return agreement(a, b).relL2;
+}
+
+async function agreementAt(seed: number, step: number, p: Params, probe: Batch, plan: ResolvedPlan): Promise<AgreementPoint> {
+  const opts = { activation: plan.activation };
+  const s = scratchGradients(p, probe, opts);
+  const t = await tfjsGradients(p, probe, opts);
+  const r = gradients64(to64(p), probe, plan.activation);
+  const tensors = {} as TensorAgreement;
+  let pass = true;
+  for (const k of PARAM_NAMES) {
+    const a = agreement(s.grads[k], t.grads[k]);
+    tensors[k] = { scratchVsTfjs: a, scratchVsF64: agreement(s.grads[k], r.grads[k]), tfjsVsF64: agreement(t.grads[k], r.grads[k]) };
+    const th = AGREEMENT_THRESHOLDS;
+    if (!(a.relL2 <= th.relL2 && a.maxAbsRel <= th.maxAbsRel && a.cosine >= th.cosineMin)) pass = false;
+  }
+  return { seed, step, loss: { scratch: s.loss, tfjs: t.loss, f64: r.loss }, tensors, pass };
+}
+
+/** Evenly spaced picks of k items from xs, always including the last. */
+function spread<T>(xs: T[], k: number): T[] {
+  if (k <= 0 || xs.length === 0) return [];
+  if (xs.length <= k) return xs;
+  return Array.from({ length: k }, (_, i) => xs[Math.round(((i + 1) * xs.length) / k) - 1]);
+}
+
+export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = {}): Promise<Results> {
+  const data = planData(plan, fullData);
+  const rp = resolvePlan(plan, data);
+  const backend = await initBackend(rp.backend);
+  const curveTrain = limitBatch(data.train, Math.min(CURVE_TRAIN_SAMPLES, data.train.m));
+  const runs: Run[] = [];
+  const agreementPoints: AgreementPoint[] = [];
+  const drift: Drift[] = [];
+  const sweep: SweepResult[] = [];
+
+  for (const [si, seed] of rp.seeds.entries()) {
+    const init = initParams(seed, rp.hidden, rp.init);
+    const snaps = new Map<TrainerId, Map<number, Params>>();
+    // Alternate which trainer runs first, so none always runs on a cold (or warm) machine.
+    for (const id of rotate(rp.trainers, si)) {
+      const keep = id === 'scratch-gd' || id === 'tfjs-sgd';
+      const { run, snapshots } = await trainOne(id, rp, data, seed, init, curveTrain, opts, keep, `seed ${seed} · ${id}`);
+      runs.push(run);
+      if (run.status === 'ok') snaps.set(id, snapshots);
+    }
+
+    // Gradient agreement on a fixed probe batch: at the initial weights and along scratch-gd's trajectory.
+    const m = Math.min(rp.probe, data.train.m);
+    const probe = gather(data.train, permutation(rng(seed, 'sample'), data.train.m), 0, m, { x: new Float32Array(m * INPUT), y: new Uint8Array(m), m });
+    const scratchSnaps = snaps.get('scratch-gd');
+    const along = scratchSnaps ? spread([...scratchSnaps.entries()], rp.agreementPoints) : [];
+    for (const [step, p] of [[0, init] as [number, Params], ...along]) agreementPoints.push(await agreementAt(seed, step, p, probe, rp));
+
+    // Trajectory drift of tfjs SGD from scratch GD (same math, same batches, same α).
+    const tfSnaps = snaps.get('tfjs-sgd');
+    if (scratchSnaps && tfSnaps) {
+      const points = [...scratchSnaps.keys()].filter((s) => tfSnaps.has(s)).map((step) => {
+        const a = scratchSnaps.get(step)!, b = tfSnaps.get(step)!;
+        const r = {} as Record<ParamName, number>;
+        for (const k of PARAM_NAMES) r[k] = relL2(b[k], a[k]);
+        return { step, relL2: r };
+      });
+      drift.push({ seed, lr: rp.lr, points });
+    }
+
+    // Learning-rate sweep: each trainer at each multiple of its learning rate, final test accuracy only.
+    if (rp.sweep) {
+      for (const scale of rp.sweep) {
+        for (const id of rp.trainers) {
+          const { run } = await trainOne(id, rp, data, seed, init, curveTrain, opts, false, `seed ${seed} · sweep ${id} ×${scale}`, scale);
+          sweep.push({ trainer: id, seed, lr: run.lr, status: run.status, testAcc: run.final?.testAcc ?? null });
+        }
+      }
+    }
+  }
+
+  return {
+    schema: RESULTS_SCHEMA,
+    version: RESULTS_VERSION,
+    plan: rp,
+    dataset: { name: data.name, source: data.source, train: data.train.m, test: data.test.m, curveTrainSamples: curveTrain.m },
+    environment: environment(backend, opts.command ?? ''),
+    thresholds: AGREEMENT_THRESHOLDS,
+    runs,
+    agreement: agreementPoints,
+    drift,
+    ...(rp.sweep ? { sweep } : {}),
+  };
+}

@@ -1,0 +1,268 @@
+/**
+ * Results JSON → the compare report in markdown. Knows nothing about training: every number printed here
+ * is read from (or averaged from) the results, formatted by the helpers below.
+ */
+import { meanSd, perClassAccuracy } from '../core/metrics.ts';
+import { PARAM_NAMES, type ParamName } from '../core/types.ts';
+import type { TrainerId } from '../harness/plan.ts';
+import type { Results, Run } from '../harness/results.ts';
+
+// ---- formatting (exported so tests can check the markdown against the JSON) ----
+export const pct = (x: number): string => (100 * x).toFixed(2);
+export const sci = (x: number): string => (x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(2) : String(x));
+export const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+export const rate = (x: number): string => Math.round(x).toLocaleString('en-US');
+export const pm = (xs: number[], f: (x: number) => string): string => {
+  if (xs.length === 0) return '—';
+  const { mean, sd } = meanSd(xs);
+  return xs.length > 1 ? `${f(mean)} ± ${f(sd)}` : f(mean);
+};
+
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+const COLOR_NAMES = ['blue', 'orange', 'green', 'red', 'purple', 'brown'];
+
+export function trainersOf(r: Results): TrainerId[] {
+  return r.plan.trainers;
+}
+
+const okRuns = (r: Results, t: TrainerId): Run[] => r.runs.filter((x) => x.trainer === t && x.status === 'ok');
+
+/** Mean final test accuracy per trainer over the seeds where it finished. */
+export function summary(r: Results): { trainer: TrainerId; test: number[]; train: number[]; samplesPerSec: number[]; diverged: Run[] }[] {
+  return trainersOf(r).map((t) => ({
+    trainer: t,
+    test: okRuns(r, t).map((x) => x.final!.testAcc),
+    train: okRuns(r, t).map((x) => x.final!.trainAcc),
+    samplesPerSec: r.runs.filter((x) => x.trainer === t && x.timing.totalMs > 0).map((x) => x.timing.samplesPerSec),
+    diverged: r.runs.filter((x) => x.trainer === t && x.status === 'diverged'),
+  }));
+}
+
+export function bestTrainer(r: Results): TrainerId | null {
+  const s = summary(r).filter((x) => x.test.length > 0);
+  if (s.length === 0) return null;
+  return s.reduce((a, b) => (meanSd(b.test).mean > meanSd(a.test).mean ? b : a)).trainer;
+}
+
+function table(head: string[], rows: string[][], align?: string[]): string {
+  const al = align ?? head.map((_, i) => (i === 0 ? ':--' : '--:'));
+  return [`| ${head.join(' | ')} |`, `| ${al.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function verdict(r: Results): string {
+  const s = summary(r);
+  const lines: string[] = [];
+  const best = bestTrainer(r);
+  const finished = s.filter((x) => x.test.length > 0).sort((a, b) => meanSd(b.test).mean - meanSd(a.test).mean);
+  if (best) {
+    const others = finished.slice(1).map((x) => `${x.trainer} ${pct(meanSd(x.test).mean)}%`).join(', ');
+    lines.push(`- **Test accuracy:** **${best}** wins with ${pct(meanSd(finished[0].test).mean)}%${others ? ` (then ${others})` : ''}, mean over ${r.plan.seeds.length} seed${r.plan.seeds.length > 1 ? 's' : ''}.`);
+  } else {
+    lines.push('- **Test accuracy:** no trainer finished.');
+  }
+  const timed = s.filter((x) => x.samplesPerSec.length > 0).sort((a, b) => meanSd(b.samplesPerSec).mean - meanSd(a.samplesPerSec).mean);
+  if (timed.length > 0) {
+    const f = timed[0];
+    const next = timed[1];
+    lines.push(`- **Speed:** **${f.trainer}** is fastest at ${rate(meanSd(f.samplesPerSec).mean)} samples/s` + (next ? `, ${(meanSd(f.samplesPerSec).mean / meanSd(next.samplesPerSec).mean).toFixed(2)}× ${next.trainer}.` : '.'));
+  }
+  if (r.agreement.length > 0) {
+    const worst = Math.max(...r.agreement.flatMap((a) => PARAM_NAMES.map((k) => a.tensors[k].scratchVsTfjs.relL2)));
+    const failed = r.agreement.filter((a) => !a.pass).length;
+    lines.push(
+      failed === 0
+        ? `- **Gradients:** scratch and tfjs **agree** at all ${r.agreement.length} checkpoints, every tensor within the thresholds (worst relative L2 ${sci(worst)}).`
+        : `- **Gradients:** **DISAGREE** at ${failed} of ${r.agreement.length} checkpoints (worst relative L2 ${sci(worst)}); see below.`,
+    );
+  }
+  for (const x of s) for (const d of x.diverged) lines.push(`- **${d.trainer} diverged** at step ${d.diverged!.step} (seed ${d.seed}, learning rate ${d.lr}, loss ${d.diverged!.loss}).`);
+  return lines.join('\n');
+}
+
+function planSection(r: Results): string {
+  const p = r.plan, e = r.environment;
+  const tf = e.tfjs ? `${e.tfjs.name} (tfjs ${e.tfjs.tfjsVersion}${e.tfjs.name === 'wasm' ? `, SIMD ${e.tfjs.simd ? 'on' : 'off'}, threads ${e.tfjs.threads ? 'on' : 'off'}` : ''})` : 'none';
+  const batch = p.batch === 'full' ? `full (${p.batchSize})` : String(p.batch);
+  return table(
+    ['', ''],
+    [
+      ['preset', p.preset],
+      ['data', `${r.dataset.source}: ${r.dataset.train.toLocaleString('en-US')} train / ${r.dataset.test.toLocaleString('en-US')} test images`],
+      ['network', `784 → ${p.hidden} ${p.activation} → 10 softmax, ${p.init} init`],
+      ['schedule', `batch ${batch}, ${p.steps} steps (${p.stepsPerEpoch} per epoch), curve point every ${p.evalEvery} steps`],
+      ['learning rates', `GD/SGD α = ${p.lr}; Adam α = ${p.adamLr} (β1 0.9, β2 0.999, ε 1e-7)`],
+      ['seeds', p.seeds.join(', ')],
+      ['tfjs backend', tf],
+      ['machine', `${e.cpu}, ${e.cores} cores, ${e.os}, Node ${e.node}`],
+      ['commit, date', `${e.commit ?? 'n/a'}, ${e.date}`],
+      ['command', `\`${e.command}\``],
+    ],
+    [':--', ':--'],
+  );
+}
+
+function accuracySection(r: Results): string {
+  const rows = summary(r).map((x) => [
+    x.trainer,
+    pm(x.train, pct),
+    pm(x.test, pct),
+    `${x.test.length}/${r.plan.seeds.length}` + (x.diverged.length ? ` (${x.diverged.length} diverged)` : ''),
+  ]);
+  return table(['trainer', 'train accuracy %', 'test accuracy %', 'seeds finished'], rows);
+}
+
+/** Mean over seeds of a curve field per trainer, at the steps every finished run shares. */
+export function meanCurve(r: Results, t: TrainerId, field: 'loss' | 'testAcc' | 'trainAcc'): { step: number; value: number }[] {
+  const runs = okRuns(r, t);
+  if (runs.length === 0) return [];
+  return runs[0].curve.map((pt, i) => ({ step: pt.step, value: runs.reduce((a, x) => a + x.curve[i][field], 0) / runs.length }));
+}
+
+function chart(r: Results, field: 'loss' | 'testAcc', title: string): string {
+  const ts = trainersOf(r).filter((t) => okRuns(r, t).length > 0);
+  if (ts.length === 0) return '_no finished runs_';
+  const curves = ts.map((t) => meanCurve(r, t, field));
+  const steps = curves[0].map((p) => p.step);
+  const scale = field === 'testAcc' ? 100 : 1;
+  const vals = curves.flatMap((c) => c.map((p) => p.value * scale)).filter(Number.isFinite);
+  const lo = field === 'testAcc' ? Math.max(0, Math.floor(Math.min(...vals) / 10) * 10) : 0;
+  const hi = field === 'testAcc' ? 100 : Math.ceil(Math.max(...vals) * 10) / 10;
+  const colors = PALETTE.slice(0, ts.length).join(', ');
+  const legend = ts.map((t, i) => `${COLOR_NAMES[i]}: ${t}`).join(' · ');
+  return [
+    '```mermaid',
+    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${colors}"}}}}%%`,
+    'xychart-beta',
+    `  title "${title}"`,
+    `  x-axis "step" [${steps.join(', ')}]`,
+    `  y-axis "${field === 'testAcc' ? 'test accuracy %' : 'training loss'}" ${lo} --> ${hi}`,
+    ...curves.map((c) => `  line [${c.map((p) => (Number.isFinite(p.value) ? (p.value * scale).toFixed(field === 'testAcc' ? 2 : 4) : '0')).join(', ')}]`),
+    '```',
+    '',
+    `Lines: ${legend}. Mean over seeds; loss is the mean training-batch loss since the previous point.`,
+  ].join('\n');
+}
+
+function timingSection(r: Results): string {
+  const s = summary(r);
+  const fastest = Math.max(...s.map((x) => (x.samplesPerSec.length ? meanSd(x.samplesPerSec).mean : 0)));
+  const rows = s.map((x) => {
+    const runs = r.runs.filter((y) => y.trainer === x.trainer && y.timing.totalMs > 0);
+    const sps = x.samplesPerSec.length ? meanSd(x.samplesPerSec).mean : 0;
+    return [
+      x.trainer,
+      pm(runs.map((y) => y.timing.totalMs / 1000), (v) => v.toFixed(2)),
+      pm(runs.map((y) => y.timing.stepMedianMs), ms),
+      runs.map((y) => `${ms(y.timing.stepP25Ms)}–${ms(y.timing.stepP75Ms)}`).join(', '),
+      rate(sps),
+      sps > 0 ? `${(sps / fastest).toFixed(2)}×` : '—',
+    ];
+  });
+  return [
+    table(['trainer', 'training time s', 'step median ms', 'step p25–p75 ms (per seed)', 'samples/s', 'vs fastest'], rows),
+    '',
+    `Step times exclude evaluation and the ${r.runs[0]?.timing.warmupSteps ?? 0} warm-up steps run before timing. Trainers run one after another on one core; their order rotates with the seed.`,
+  ].join('\n');
+}
+
+function agreementRow(t: Results['agreement'][number]['tensors'][ParamName], th: Results['thresholds']): string[] {
+  const a = t.scratchVsTfjs;
+  const ok = a.relL2 <= th.relL2 && a.maxAbsRel <= th.maxAbsRel && a.cosine >= th.cosineMin;
+  return [sci(a.relL2), sci(a.maxAbsRel), sci(1 - a.cosine), sci(t.scratchVsF64.relL2), sci(t.tfjsVsF64.relL2), ok ? '✅ pass' : '❌ FAIL'];
+}
+
+/** Per tensor, the checkpoint where scratch and tfjs differ most (by relative L2). */
+export function worstAgreement(r: Results): { tensor: ParamName; seed: number; step: number; t: Results['agreement'][number]['tensors'][ParamName] }[] {
+  return PARAM_NAMES.map((k) => {
+    const a = r.agreement.reduce((x, y) => (y.tensors[k].scratchVsTfjs.relL2 > x.tensors[k].scratchVsTfjs.relL2 ? y : x));
+    return { tensor: k, seed: a.seed, step: a.step, t: a.tensors[k] };
+  });
+}
+
+function agreementSection(r: Results): string {
+  if (r.agreement.length === 0) return '_no agreement checks in this run_';
+  const th = r.thresholds;
+  const head = ['rel L2', 'max abs rel', '1 − cos', 'scratch vs f64', 'tfjs vs f64', 'check'];
+  const worst = worstAgreement(r).map((w) => [w.tensor, `${w.seed} / ${w.step}`, ...agreementRow(w.t, th)]);
+  const all = r.agreement.flatMap((a) => PARAM_NAMES.map((k) => [String(a.seed), String(a.step), k, ...agreementRow(a.tensors[k], th)]));
+  return [
+    `Gradients of the batch-mean cross-entropy on a fixed probe batch of ${Math.min(r.plan.probe, r.dataset.train)} training images, at the initial weights (step 0) and at scratch-gd's weights along its trajectory: ${r.agreement.length} checkpoints in all. Pass: relative L2 ≤ ${sci(th.relL2)}, max|a−b|/max|b| ≤ ${sci(th.maxAbsRel)} and 1 − cosine ≤ ${sci(1 - th.cosineMin)}, per tensor, scratch vs tfjs. The two f64 columns give each implementation's relative L2 error against an independent float64 implementation.`,
+    '',
+    'Worst checkpoint per tensor:',
+    '',
+    table(['tensor', 'seed / step', ...head], worst),
+    '',
+    '<details><summary>Every checkpoint</summary>',
+    '',
+    table(['seed', 'step', 'tensor', ...head], all),
+    '',
+    '</details>',
+  ].join('\n');
+}
+
+function driftSection(r: Results): string {
+  if (r.drift.length === 0) return '_scratch-gd and tfjs-sgd did not both finish, so there is no drift to show_';
+  const parts: string[] = [
+    'Same initial weights, same batches, same α: the two trajectories differ only by floating-point rounding. Relative L2 distance ‖W_tfjs − W_scratch‖ / ‖W_scratch‖ per tensor:',
+    '',
+  ];
+  for (const d of r.drift) {
+    parts.push(`Seed ${d.seed} (α = ${d.lr}):`, '');
+    const pts = d.points.length > 10 ? d.points.filter((_, i) => i % Math.ceil(d.points.length / 10) === 0 || i === d.points.length - 1) : d.points;
+    parts.push(table(['step', ...PARAM_NAMES], pts.map((p) => [String(p.step), ...PARAM_NAMES.map((k) => sci(p.relL2[k]))])));
+    parts.push('');
+  }
+  return parts.join('\n').trimEnd();
+}
+
+function confusionSection(r: Results): string {
+  const best = bestTrainer(r);
+  if (!best) return '_no finished runs_';
+  const run = okRuns(r, best)[0];
+  const c = run.confusion!;
+  const per = perClassAccuracy(c);
+  const rows = c.map((row, t) => [`**${t}**`, ...row.map((v, p) => (p === t ? `**${v}**` : String(v))), pct(per[t])]);
+  return [
+    `${best}, seed ${run.seed}, on the ${r.dataset.test.toLocaleString('en-US')} test images (rows: true digit, columns: predicted).`,
+    '',
+    table(['true \\ pred', ...Array.from({ length: 10 }, (_, i) => String(i)), 'class accuracy %'], rows),
+  ].join('\n');
+}
+
+function sweepSection(r: Results): string {
+  const sw = r.sweep;
+  if (!sw || sw.length === 0) return '';
+  const parts = ['## Learning-rate sweep', '', 'Final test accuracy against learning rate (mean over seeds; a diverged run counts as 0).', ''];
+  const ts = [...new Set(sw.map((x) => x.trainer))];
+  const rows: string[][] = [];
+  for (const t of ts) {
+    const lrs = [...new Set(sw.filter((x) => x.trainer === t).map((x) => x.lr))].sort((a, b) => a - b);
+    const means = lrs.map((lr) => meanSd(sw.filter((x) => x.trainer === t && x.lr === lr).map((x) => x.testAcc ?? 0)).mean);
+    const bi = means.indexOf(Math.max(...means));
+    rows.push([t, ...lrs.map((lr, i) => `${lr}: ${pct(means[i])}${i === bi ? ' ★' : ''}`)]);
+    parts.push('```mermaid', 'xychart-beta', `  title "${t}: test accuracy % vs learning rate"`, `  x-axis "learning rate" [${lrs.map(String).join(', ')}]`, '  y-axis "test accuracy %" 0 --> 100', `  bar [${means.map((m) => (100 * m).toFixed(2)).join(', ')}]`, '```', '');
+  }
+  parts.push(table(['trainer', ...Array.from({ length: Math.max(...rows.map((x) => x.length - 1)) }, (_, i) => `lr ${i + 1}`)], rows));
+  parts.push('', '★ best learning rate for that trainer.');
+  return parts.join('\n');
+}
+
+export const SECTIONS = ['Verdict', 'Plan and environment', 'Accuracy', 'Learning curves', 'Timing', 'Gradient agreement', 'Trajectory drift: scratch GD vs tfjs SGD', 'Confusion matrix of the best trainer'] as const;
+
+export function renderCompare(r: Results): string {
+  const body: Record<(typeof SECTIONS)[number], string> = {
+    Verdict: verdict(r),
+    'Plan and environment': planSection(r),
+    Accuracy: accuracySection(r),
+    'Learning curves': [chart(r, 'loss', 'Training loss'), '', chart(r, 'testAcc', 'Test accuracy %')].join('\n'),
+    Timing: timingSection(r),
+    'Gradient agreement': agreementSection(r),
+    'Trajectory drift: scratch GD vs tfjs SGD': driftSection(r),
+    'Confusion matrix of the best trainer': confusionSection(r),
+  };
+  const parts = ['# mnist-duel: scratch vs TensorFlow.js', '', `_Generated from \`compare.json\` (results schema v${r.version}). Re-render with \`npm run report\`._`, ''];
+  for (const s of SECTIONS) parts.push(`## ${s}`, '', body[s], '');
+  const sw = sweepSection(r);
+  if (sw) parts.push(sw, '');
+  return parts.join('\n');
+}
