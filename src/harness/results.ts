@@ -16,6 +16,14 @@ export const RESULTS_VERSION = 1;
 /** Thresholds of the gradient-agreement check (issue 4), applied per tensor. */
 export const AGREEMENT_THRESHOLDS = { relL2: 1e-5, maxAbsRel: 1e-5, cosineMin: 1 - 1e-6 } as const;
 
+/**
+ * A run has diverged when a step's batch-mean loss is NaN, ±Infinity, or above this many nats: a mean
+ * probability of e^-100 on the true class. Guessing uniformly costs ln 10 ≈ 2.3 and the notebook's
+ * initial weights ≈ 3.6; stable softmax implementations (both of ours) keep an exploding loss finite,
+ * so "not finite" alone would miss a blown-up run that has merely saturated.
+ */
+export const DIVERGENCE_LOSS = 100;
+
 export interface Environment {
   node: string;
   os: string;
@@ -49,7 +57,7 @@ export interface Run {
   seed: number;
   lr: number;
   status: 'ok' | 'diverged';
-  /** set when status is 'diverged': the first step whose loss was not finite */
+  /** set when status is 'diverged': the first step whose loss was not finite or above DIVERGENCE_LOSS */
   diverged?: { step: number; loss: number | string };
   stepsDone: number;
   curve: CurvePoint[];
@@ -86,7 +94,7 @@ export interface Results {
   plan: Plan & { steps: number; stepsPerEpoch: number; batchSize: number };
   dataset: { name: string; source: string; train: number; test: number; curveTrainSamples: number };
   environment: Environment;
-  thresholds: typeof AGREEMENT_THRESHOLDS;
+  thresholds: typeof AGREEMENT_THRESHOLDS & { divergenceLoss: number };
   runs: Run[];
   agreement: AgreementPoint[];
   drift: Drift[];

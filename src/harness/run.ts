@@ -19,6 +19,7 @@ import { makeTrainer, trainerLr, type Plan, type TrainerId } from './plan.ts';
 import { gradients64, to64 } from './reference64.ts';
 import {
   AGREEMENT_THRESHOLDS,
+  DIVERGENCE_LOSS,
   RESULTS_SCHEMA,
   RESULTS_VERSION,
   type AgreementPoint,
@@ -134,14 +135,20 @@ async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: 
     const ms: number[] = [];
     let lossSum = 0, lossN = 0;
     let diverged: Run['diverged'];
+    let lastYield = performance.now();
     for (let s = 0; s < steps; s++) {
+      // Steps are synchronous underneath; let the event loop run now and then so Ctrl-C is seen.
+      if (performance.now() - lastYield > 50) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
       if (opts.signal?.aborted) throw new Error('interrupted');
       const b = sched.batch(s);
       const t0 = performance.now();
       const loss = await t.step(b);
       ms.push(performance.now() - t0);
       if (s === 0) curve[0].loss = loss; // the first batch's loss at the initial weights
-      if (!Number.isFinite(loss)) {
+      if (!(Number.isFinite(loss) && loss <= DIVERGENCE_LOSS)) {
         diverged = { step: s + 1, loss: lossJson(loss) };
         break;
       }
@@ -266,7 +273,7 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
     plan: rp,
     dataset: { name: data.name, source: data.source, train: data.train.m, test: data.test.m, curveTrainSamples: curveTrain.m },
     environment: environment(backend, opts.command ?? ''),
-    thresholds: AGREEMENT_THRESHOLDS,
+    thresholds: { ...AGREEMENT_THRESHOLDS, divergenceLoss: DIVERGENCE_LOSS },
     runs,
     agreement: agreementPoints,
     drift,

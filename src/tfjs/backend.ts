@@ -6,6 +6,7 @@
  * package's own dist/ folder — never from the network), then the plain-JS 'cpu' backend.
  * A forced choice that cannot be initialised is a UserError.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -34,13 +35,19 @@ const require = createRequire(import.meta.url);
 // second tfjs-core platform registration (tfjs-node) emits. Everything else passes through.
 const NOISE = [/looks like you are running TensorFlow\.js in Node\.js/, /Platform \w+ has already been set/];
 
+// While set, console output from tfjs is collected here instead of printed (a failed backend attempt's
+// warnings become part of our error message rather than a stack trace on the console).
+let captured: string[] | null = null;
+
 async function quietly<T>(f: () => Promise<T>): Promise<T> {
   const { warn, log } = console;
   const filter =
     (orig: (...a: unknown[]) => void) =>
     (...a: unknown[]) => {
       const text = a.map(String).join(' ');
-      if (!NOISE.some((re) => re.test(text))) orig.apply(console, a);
+      if (NOISE.some((re) => re.test(text))) return;
+      if (captured) captured.push(text);
+      else orig.apply(console, a);
     };
   console.warn = filter(warn);
   console.log = filter(log);
@@ -82,10 +89,12 @@ async function loadNative(): Promise<void> {
 let wasmPathsSet = false;
 function prepareWasm(): void {
   if (wasmPathsSet) return;
-  // resolve() gives .../tfjs-backend-wasm/dist/tf-backend-wasm.node.js; the .wasm files sit next to it.
+  // The package's main is dist/tf-backend-wasm.node.js; the .wasm binaries sit next to it.
   const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-  const dir = dist.endsWith(`${sep}dist`) ? dist : join(dist, '..', 'dist');
-  setWasmPaths(dir + sep);
+  if (!existsSync(join(dist, 'tfjs-backend-wasm.wasm'))) {
+    throw new UserError(`backend 'wasm' is not available: no tfjs-backend-wasm.wasm in ${dist}`);
+  }
+  setWasmPaths(dist + sep);
   wasmPathsSet = true;
 }
 
@@ -94,19 +103,30 @@ function firstLine(e: unknown): string {
   return msg.split('\n')[0];
 }
 
-/** Switches tfjs to `name`; returns false (never throws) if the backend cannot be initialised. */
-async function trySet(name: BackendName): Promise<boolean> {
-  if (tf.findBackendFactory(name) == null) return false;
-  let ok = false;
+/** Switches tfjs to `name`; on failure returns the reason (never throws). */
+async function trySet(name: BackendName): Promise<{ ok: boolean; why: string }> {
+  if (tf.findBackendFactory(name) == null) return { ok: false, why: 'not registered' };
+  const previous = tf.getBackend() as string | undefined;
+  captured = [];
+  let ok = false, why = '';
   try {
-    ok = await tf.setBackend(name);
-    if (ok) await tf.ready();
-  } catch {
+    ok = (await tf.setBackend(name)) && tf.getBackend() === name;
+    if (ok) {
+      await tf.ready();
+      tf.tidy(() => void tf.scalar(0).dataSync()); // the first write, when the cpu backend prints its banner
+    }
+  } catch (e) {
     ok = false;
+    why = firstLine(e);
+  } finally {
+    const out = captured;
+    captured = null;
+    if (ok) for (const line of out) console.warn(line);
+    else why ||= out.filter((l) => !/^Initialization of backend/.test(l)).map((l) => l.split('\n')[0])[0] ?? '';
   }
-  ok = ok && tf.getBackend() === name;
-  if (ok) tf.tidy(() => void tf.scalar(0).dataSync()); // first write: triggers any banner inside quietly()
-  return ok;
+  // A failed setBackend leaves tfjs pointing at a backend with no instance: go back to the previous one.
+  if (!ok && previous && previous !== name) await tf.setBackend(previous).catch(() => false);
+  return { ok, why: why || 'initialisation failed' };
 }
 
 async function info(name: BackendName): Promise<BackendInfo> {
@@ -122,10 +142,8 @@ async function info(name: BackendName): Promise<BackendInfo> {
 async function force(name: BackendName): Promise<BackendInfo> {
   if (name === 'tensorflow') await loadNative();
   if (name === 'wasm') prepareWasm();
-  if (!(await trySet(name))) {
-    const why = name === 'wasm' ? ' (the WebAssembly module could not be initialised)' : '';
-    throw new UserError(`backend '${name}' is not available: initialisation failed${why}`);
-  }
+  const { ok, why } = await trySet(name);
+  if (!ok) throw new UserError(`backend '${name}' is not available: initialisation failed (${why})`);
   return info(name);
 }
 

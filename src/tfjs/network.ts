@@ -69,6 +69,13 @@ function batchTensors(batch: Batch): { x: tf.Tensor2D; oneHot: tf.Tensor2D } {
   return { x, oneHot: tf.oneHot(y, CLASSES) as tf.Tensor2D };
 }
 
+/** The active backend's name; a clear error if initBackend() has not run (tfjs's own is about tf.ready()). */
+function activeBackend(): string {
+  const b = tf.getBackend() as string | undefined;
+  if (!b) throw new Error('no tfjs backend is active: await initBackend() from src/tfjs/backend.ts first');
+  return b;
+}
+
 function readF32(t: tf.Tensor): Float32Array {
   return Float32Array.from(t.dataSync() as Float32Array);
 }
@@ -81,6 +88,7 @@ export async function gradients(params: Params, batch: Batch, opts: { activation
   const a = checkActivation(opts.activation ?? 'relu');
   const h = checkParams(params);
   checkBatch(batch);
+  activeBackend();
   const k = toKernels(params); // fresh arrays: safe to hand to tfjs
   const { value, grads } = tf.tidy(() => {
     const { x, oneHot } = batchTensors(batch);
@@ -104,6 +112,8 @@ export async function gradients(params: Params, batch: Batch, opts: { activation
     tf.dispose(grads);
   }
 }
+
+const PREDICT_BLOCK = 8192;
 
 export type TfjsOptimizer = 'sgd' | 'adam';
 
@@ -158,6 +168,7 @@ export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
   if (fixedHidden !== undefined && (!Number.isInteger(fixedHidden) || fixedHidden < 1)) {
     throw new UserError(`hidden must be a positive integer, got ${fixedHidden}`);
   }
+  const backend = activeBackend();
   let beta1: number | null = null, beta2: number | null = null, epsilon: number | null = null;
   if (kind === 'adam') {
     beta1 = checkUnit('beta1', opts.beta1 ?? 0.9);
@@ -167,7 +178,6 @@ export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
       throw new UserError(`epsilon must be a finite number > 0, got ${epsilon}`);
     }
   }
-  const backend = tf.getBackend();
   const newOptimizer = (): tf.Optimizer =>
     kind === 'sgd' ? tf.train.sgd(lr) : tf.train.adam(lr, beta1!, beta2!, epsilon!);
 
@@ -247,10 +257,17 @@ export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
       if (!Number.isInteger(m) || m < 0 || x.length !== m * INPUT) {
         throw new Error(`predict: x has ${x.length} values, expected ${m}×${INPUT}`);
       }
-      if (m === 0) return new Uint8Array(0);
-      const cls = tf.tidy(() => tf.argMax(logits(tf.tensor2d(x.slice(), [m, INPUT]), k1, b1, k2, b2, activation), 1));
-      const out = Uint8Array.from(cls.dataSync());
-      cls.dispose();
+      const out = new Uint8Array(m);
+      // in blocks, so predicting the whole training set never needs a 60000×784 tensor at once
+      for (let from = 0; from < m; from += PREDICT_BLOCK) {
+        const n = Math.min(PREDICT_BLOCK, m - from);
+        const cls = tf.tidy(() => {
+          const xb = tf.tensor2d(x.slice(from * INPUT, (from + n) * INPUT), [n, INPUT]);
+          return tf.argMax(logits(xb, k1, b1, k2, b2, activation), 1);
+        });
+        out.set(cls.dataSync(), from);
+        cls.dispose();
+      }
       return out;
     },
     dispose(): void {

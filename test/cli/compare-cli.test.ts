@@ -1,0 +1,100 @@
+// `npm run compare` as a user runs it: exit codes, one-line errors, nothing half-written.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = new URL('../..', import.meta.url).pathname;
+// as `npm run compare` does: one node process with the tsx loader (no tsx wrapper process in between)
+const node = (args: string[]) => [process.execPath, ['--import', 'tsx', 'src/cli/compare.ts', ...args]] as const;
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mnist-duel-cli-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function compare(args: string[]) {
+  const r = spawnSync(...node(args), { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let nativeInstalled = true;
+try {
+  createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+} catch {
+  nativeInstalled = false;
+}
+
+describe('compare CLI', () => {
+  it('--help prints usage and exits 0', () => {
+    const r = compare(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--preset NAME');
+    expect(r.stdout).toContain('notebook');
+  });
+
+  for (const args of [['--batch', '0'], ['--lr=-1'], ['--frobnicate'], ['--backend', 'gpu'], ['--data', '/nonexistent/mnist']]) {
+    it(`bad input ${args.join(' ')}: one error line, exit 2, nothing written`, () => {
+      const out = join(tmp(), 'reports');
+      const r = compare(['--preset', 'smoke', '--out', out, ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^error: /);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it.skipIf(nativeInstalled)('--backend tensorflow without @tensorflow/tfjs-node is a clear error (runs only where tfjs-node is not installed)', () => {
+    const out = join(tmp(), 'reports');
+    const r = compare(['--preset', 'smoke', '--out', out, '--backend', 'tensorflow']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/tensorflow.*tfjs-node/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a diverging trainer is reported as diverged at step N with its learning rate; the others finish', () => {
+    const out = tmp();
+    const r = compare(['--preset', 'smoke', '--out', out, '--lr', '1e6', '--trainers', 'scratch-gd,tfjs-sgd,tfjs-adam', '--backend', 'cpu']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/warning: scratch-gd diverged at step \d+ \(seed 1, learning rate 1000000/);
+    const res = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+    const byName = Object.fromEntries(res.runs.map((x: { trainer: string }) => [x.trainer, x]));
+    expect(byName['scratch-gd'].status).toBe('diverged');
+    expect(byName['tfjs-sgd'].status).toBe('diverged');
+    expect(byName['tfjs-adam'].status).toBe('ok');
+    expect(byName['tfjs-adam'].final.testAcc).toBeGreaterThan(0.1);
+    const md = readFileSync(join(out, 'compare.md'), 'utf8');
+    expect(md).toMatch(new RegExp(`scratch-gd diverged\\*\\* at step ${byName['scratch-gd'].diverged.step} \\(seed 1, learning rate 1000000`));
+  });
+
+  it('an interrupted run leaves the previous report untouched and no partial files', async () => {
+    const out = tmp();
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'compare.md'), 'previous report\n');
+    writeFileSync(join(out, 'compare.json'), '{"previous": true}\n');
+    const child = spawn(...node(['--preset', 'smoke', '--epochs', '200', '--out', out]), { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // interrupt once training is under way
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (/steps/.test(stderr)) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 50);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toContain('interrupted: nothing was written');
+    expect(readFileSync(join(out, 'compare.md'), 'utf8')).toBe('previous report\n');
+    expect(readFileSync(join(out, 'compare.json'), 'utf8')).toBe('{"previous": true}\n');
+    expect(readdirSync(out).sort()).toEqual(['compare.json', 'compare.md']);
+  });
+});

@@ -1,0 +1,92 @@
+// The smoke preset end to end, in process: results JSON valid against its schema, every report section
+// present, the numbers in the markdown equal to those in the JSON, and same seed → same results.
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { meanSd } from '../../src/core/metrics.ts';
+import { loadEmbedded } from '../../src/data/index.ts';
+import { PRESETS } from '../../src/harness/plan.ts';
+import type { Results } from '../../src/harness/results.ts';
+import { runPlan } from '../../src/harness/run.ts';
+import { SECTIONS, bestTrainer, pct, rate, renderCompare, sci, worstAgreement } from '../../src/report/markdown.ts';
+
+const schema = JSON.parse(readFileSync(new URL('../../src/harness/results.schema.json', import.meta.url), 'utf8'));
+const plan = { ...PRESETS.smoke, backend: 'cpu' as const };
+const data = loadEmbedded();
+
+/** The results with everything that may legitimately differ between two runs removed. */
+function withoutTimings(r: Results): unknown {
+  const c = JSON.parse(JSON.stringify(r));
+  delete c.environment.date;
+  for (const run of c.runs) delete run.timing;
+  return c;
+}
+
+let a: Results, b: Results, md: string;
+beforeAll(async () => {
+  a = JSON.parse(JSON.stringify(await runPlan(plan, data, { command: 'test' })));
+  b = JSON.parse(JSON.stringify(await runPlan(plan, data, { command: 'test' })));
+  md = renderCompare(a);
+});
+
+describe('compare, smoke preset', () => {
+  it('results JSON validates against the schema', () => {
+    const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+    const ok = ajv.validate(schema, a);
+    expect(ajv.errorsText(ajv.errors)).toBe('No errors');
+    expect(ok).toBe(true);
+  });
+
+  it('runs every trainer for every seed, on the same data and steps', () => {
+    expect(a.runs.map((r) => r.trainer).sort()).toEqual([...plan.trainers].sort());
+    for (const r of a.runs) {
+      expect(r.status).toBe('ok');
+      expect(r.stepsDone).toBe(a.plan.steps);
+      expect(r.curve[0].step).toBe(0);
+      expect(r.curve.at(-1)!.step).toBe(a.plan.steps);
+    }
+    expect(a.dataset).toMatchObject({ train: 2000, test: 1000 });
+  });
+
+  it('scratch GD and tfjs SGD, same math and same batches, reach the same accuracy', () => {
+    const acc = (t: string) => a.runs.find((r) => r.trainer === t)!.final!.testAcc;
+    expect(Math.abs(acc('scratch-gd') - acc('tfjs-sgd'))).toBeLessThanOrEqual(0.001);
+    expect(a.drift[0].points.at(-1)!.relL2.W1).toBeLessThan(1e-4);
+  });
+
+  it('gradients agree at every checkpoint', () => {
+    expect(a.agreement.length).toBe(1 + plan.agreementPoints);
+    for (const p of a.agreement) expect(p.pass).toBe(true);
+  });
+
+  it('the markdown has every section, in order', () => {
+    let at = -1;
+    for (const s of SECTIONS) {
+      const i = md.indexOf(`## ${s}`);
+      expect(i, s).toBeGreaterThan(at);
+      at = i;
+    }
+    expect(md).toContain('xychart-beta');
+  });
+
+  it('numbers in the markdown equal those in the JSON', () => {
+    for (const r of a.runs) {
+      const row = md.split('\n').find((l) => l.startsWith(`| ${r.trainer} | ${pct(r.final!.trainAcc)} | ${pct(r.final!.testAcc)} |`));
+      expect(row, `accuracy row of ${r.trainer}`).toBeDefined();
+      expect(md).toContain(`| ${rate(r.timing.samplesPerSec)} |`);
+    }
+    for (const w of worstAgreement(a)) expect(md).toContain(`| ${w.tensor} | ${w.seed} / ${w.step} | ${sci(w.t.scratchVsTfjs.relL2)} |`);
+    const best = bestTrainer(a)!;
+    expect(best).toBe(a.runs.reduce((x, y) => (y.final!.testAcc > x.final!.testAcc ? y : x)).trainer);
+    const conf = a.runs.find((r) => r.trainer === best)!.confusion!;
+    expect(conf.flat().reduce((s, v) => s + v, 0)).toBe(1000);
+    expect(md).toContain(`| **3** | ${conf[3].map((v, p) => (p === 3 ? `**${v}**` : String(v))).join(' | ')} |`);
+    const d = a.drift[0].points.at(-1)!;
+    expect(md).toContain(`| ${d.step} | ${sci(d.relL2.W1)} | ${sci(d.relL2.b1)} |`);
+    expect(md).toContain(`${pct(meanSd([a.runs.find((r) => r.trainer === best)!.final!.testAcc]).mean)}%`);
+  });
+
+  it('same seed twice → identical results apart from timings and the date', () => {
+    expect(withoutTimings(b)).toEqual(withoutTimings(a));
+  });
+});

@@ -1,0 +1,89 @@
+// The hand-written network (src/scratch) vs tfjs: gradients at the same point, and whole training
+// trajectories (scratch gradient descent vs tf.train.sgd) from the same init on the same batches.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initParams } from '../../src/core/init.ts';
+import { agreement } from '../../src/core/metrics.ts';
+import { permutation, rng } from '../../src/core/rng.ts';
+import { ACTIVATIONS, PARAM_NAMES, type Batch } from '../../src/core/types.ts';
+import { createScratchTrainer, gradients as scratchGradients } from '../../src/scratch/network.ts';
+import { initBackend } from '../../src/tfjs/backend.ts';
+import { createTfjsTrainer, gradients as tfjsGradients } from '../../src/tfjs/network.ts';
+import { expectAgree, mnistBatch, randomBatch, Worst } from './util.ts';
+
+const TRAJ_TOL = 1e-4; // relative L2 per tensor after 200 steps
+
+/** The batches of a seeded mini-batch schedule over the first n MNIST training rows. */
+function schedule(seed: number, n: number, m: number, steps: number): Batch[] {
+  const all = mnistBatch(0, n);
+  const order = permutation(rng(seed, 'batches'), n);
+  const out: Batch[] = [];
+  for (let s = 0; s < steps; s++) {
+    const x = new Float32Array(m * 784), y = new Uint8Array(m);
+    for (let i = 0; i < m; i++) {
+      const r = order[(s * m + i) % n];
+      x.set(all.x.subarray(r * 784, (r + 1) * 784), i * 784);
+      y[i] = all.y[r];
+    }
+    out.push({ x, y, m });
+  }
+  return out;
+}
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  describe(`scratch vs tfjs on ${backend}`, () => {
+    const worst = new Worst();
+    beforeAll(async () => {
+      expect((await initBackend(backend)).name).toBe(backend);
+    });
+    afterAll(() => console.log(`[scratch vs tfjs ${backend}] worst gradient agreement: ${worst.summary()}`));
+
+    for (const act of ACTIVATIONS) {
+      it(`${act}: gradients agree (random pixels and MNIST, m = 1, 7, 64, 1000)`, async () => {
+        const cases: [number, Batch][] = [
+          [1, randomBatch(16, 1)],
+          [2, randomBatch(1, 2)],
+          ...[1, 7, 64, 1000].map((m, i): [number, Batch] => [10 + i, mnistBatch(1000 + 97 * i, m)]),
+        ];
+        for (const [seed, batch] of cases) {
+          const p = initParams(seed, 10);
+          const s = scratchGradients(p, batch, { activation: act });
+          const t = await tfjsGradients(p, batch, { activation: act });
+          const label = `${act} seed ${seed} m ${batch.m}`;
+          expect(Math.abs(t.loss - s.loss), `${label} loss`).toBeLessThanOrEqual(1e-6 * Math.max(1, s.loss));
+          expectAgree(t.grads, s.grads, label, worst);
+        }
+      });
+    }
+
+    it('trajectory: 200 steps of scratch GD and tfjs SGD (lr 0.1, batch 64) stay within 1e-4 per tensor', () => {
+      const init = initParams(2024, 10);
+      const batches = schedule(7, 6400, 64, 200);
+      const s = createScratchTrainer({ lr: 0.1 });
+      const t = createTfjsTrainer({ optimizer: 'sgd', lr: 0.1 });
+      s.load(init);
+      t.load(init);
+      const drift: string[] = [];
+      let ls = 0, lt = 0;
+      for (let i = 0; i < batches.length; i++) {
+        ls = s.step(batches[i]) as number;
+        lt = t.step(batches[i]);
+        expect(Math.abs(ls - lt), `loss at step ${i}`).toBeLessThanOrEqual(1e-4 * Math.max(1, ls));
+        if ([1, 10, 50, 100, 200].includes(i + 1)) {
+          const a = t.read(), b = s.read() as ReturnType<typeof t.read>;
+          drift.push(`step ${i + 1}: ` + PARAM_NAMES.map((k) => `${k} ${agreement(a[k], b[k]).relL2.toExponential(2)}`).join(', '));
+        }
+      }
+      const a = t.read(), b = s.read() as ReturnType<typeof t.read>;
+      const moved = agreement(b.W1, init.W1).relL2; // the weights did change, so the comparison means something
+      console.log(
+        `[scratch vs tfjs ${backend}] trajectory relative L2 drift (loss ${ls.toFixed(4)} vs ${lt.toFixed(4)}; ` +
+          `W1 moved ${moved.toExponential(2)} from init):\n  ${drift.join('\n  ')}`,
+      );
+      expect(moved).toBeGreaterThan(1e-3);
+      expect(ls).toBeLessThan(1.0); // it learned something
+      for (const k of PARAM_NAMES) expect(agreement(a[k], b[k]).relL2, `${k} drift`).toBeLessThanOrEqual(TRAJ_TOL);
+      t.dispose();
+      s.dispose();
+    });
+  });
+}
