@@ -1,9 +1,9 @@
 /** `npm run compare`: flags → plan → harness → results JSON + markdown report, written all at once. */
 import { join } from 'node:path';
 import { loadDataset } from '../data/index.ts';
-import { writeAllAtomic } from '../harness/files.ts';
-import { runPlan } from '../harness/run.ts';
-import { renderCompare, summary, pct } from '../report/markdown.ts';
+import { planData, runPlan } from '../harness/run.ts';
+import { summary, pct } from '../report/markdown.ts';
+import { writeCompareReport } from '../report/write.ts';
 import { meanSd } from '../core/metrics.ts';
 import { COMPARE_HELP, parseCompareArgs } from './args.ts';
 import { EXIT, main } from './main.ts';
@@ -27,10 +27,7 @@ await main(async (signal) => {
   progress.done();
   const json = join(out, 'compare.json');
   const md = join(out, 'compare.md');
-  writeAllAtomic([
-    { path: json, data: JSON.stringify(results, null, 2) + '\n' },
-    { path: md, data: renderCompare(results) },
-  ]);
+  writeCompareReport(results, planData(plan, data).test, out, { json: true });
   for (const s of summary(results)) {
     const acc = s.test.length ? `${pct(meanSd(s.test).mean)}% test` : 'no finished run';
     process.stdout.write(`${s.trainer.padEnd(13)} ${acc}${s.diverged.length ? `, ${s.diverged.length} diverged` : ''}\n`);

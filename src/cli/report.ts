@@ -3,15 +3,17 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors.ts';
-import { writeAllAtomic } from '../harness/files.ts';
+import { loadDataset } from '../data/index.ts';
 import { RESULTS_SCHEMA, RESULTS_VERSION, type Results } from '../harness/results.ts';
-import { renderCompare } from '../report/markdown.ts';
+import { planData } from '../harness/run.ts';
+import { writeCompareReport } from '../report/write.ts';
 import { EXIT, main } from './main.ts';
 
-const HELP = `npm run report -- [RESULTS_JSON] [--out FILE]
+const HELP = `npm run report -- [RESULTS_JSON] [--out DIR]
 
-Re-renders the markdown report from a results JSON (default reports/compare.json) without training.
-  --out FILE   where to write (default: compare.md beside the JSON)`;
+Re-renders compare.md and its gallery images from a results JSON (default reports/compare.json),
+without training.
+  --out DIR    where to write (default: the JSON's folder)`;
 
 await main(async () => {
   let a;
@@ -35,8 +37,11 @@ await main(async () => {
   if (results?.schema !== RESULTS_SCHEMA || results.version !== RESULTS_VERSION) {
     throw new UserError(`${file}: not a ${RESULTS_SCHEMA} v${RESULTS_VERSION} file (schema ${results?.schema}, version ${results?.version})`);
   }
-  const out = a.values.out ?? join(dirname(file), 'compare.md');
-  writeAllAtomic([{ path: out, data: renderCompare(results) }]);
-  process.stdout.write(`wrote ${out}\n`);
+  const out = a.values.out ?? dirname(file);
+  // the gallery's pixels come from the data set the results were made with
+  const test = planData(results.plan, loadDataset({ data: results.plan.data, seed: results.plan.seeds[0] })).test;
+  if (test.m !== results.dataset.test) throw new UserError(`${file}: was made on ${results.dataset.test} test images, the data set now has ${test.m}`);
+  const written = writeCompareReport(results, test, out, { json: false });
+  process.stdout.write(`wrote ${written.at(-1)} (and ${written.length - 1} gallery images)\n`);
   return EXIT.ok;
 });

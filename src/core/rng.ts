@@ -6,11 +6,11 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 
-export type Stream = 'init' | 'batches' | 'holdout' | 'sample' | 'test';
+export type Stream = 'init' | 'batches' | 'holdout' | 'sample' | 'test' | 'gallery';
 
 // Fixed, distinct stream ids. The generator for (seed, stream) is xoroshiro128+ seeded with the seed,
 // then jumped stream-id times: each jump moves 2^64 steps ahead, so streams never overlap.
-const STREAM_ID: Record<Stream, number> = { init: 1, batches: 2, holdout: 3, sample: 4, test: 5 };
+const STREAM_ID: Record<Stream, number> = { init: 1, batches: 2, holdout: 3, sample: 4, test: 5, gallery: 6 };
 
 export interface Rng {
   /** uniform in [0, 1), 53 random bits */

@@ -74,7 +74,7 @@ export const PRESETS: Record<PresetName, Plan> = {
   /** the seed notebook: full-batch gradient descent, α = 0.10, 500 iterations, accuracy every 10 */
   notebook: { ...base, preset: 'notebook', seeds: [1], batch: 'full', epochs: 500, evalEvery: 10, adamLr: 0.01 },
   /** seconds: for tests and a first look */
-  smoke: { ...base, preset: 'smoke', seeds: [1], batch: 50, epochs: 1, limit: 2000, testLimit: 1000, probe: 100, agreementPoints: 2 },
+  smoke: { ...base, preset: 'smoke', seeds: [1], batch: 10, epochs: 1, limit: 2000, testLimit: 1000, probe: 100, agreementPoints: 2, adamLr: 0.01 },
 };
 
 export function makeTrainer(id: TrainerId, plan: Plan, lrScale = 1): Trainer {

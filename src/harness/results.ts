@@ -52,6 +52,14 @@ export interface Timing {
   samplesPerSec: number;
 }
 
+/** A test image the trainer got wrong, with the probability it gave its (wrong) prediction. */
+export interface WrongItem {
+  index: number; // into the test set
+  label: number;
+  pred: number;
+  confidence: number;
+}
+
 export interface Run {
   trainer: TrainerId;
   seed: number;
@@ -65,6 +73,8 @@ export interface Run {
   /** test-set predictions summary: confusion[true][predicted] */
   confusion: number[][] | null;
   timing: Timing;
+  /** first seed only: predictions for `gallery.indices`, and the most confidently wrong test images */
+  gallery?: { predictions: number[]; wrong: WrongItem[] };
 }
 
 export type TensorAgreement = Record<ParamName, { scratchVsTfjs: Agreement; scratchVsF64: Agreement; tfjsVsF64: Agreement }>;
@@ -98,12 +108,15 @@ export interface Results {
   runs: Run[];
   agreement: AgreementPoint[];
   drift: Drift[];
+  /** a fixed seeded sample of test images shown with every trainer's predictions (first seed) */
+  gallery: { seed: number; indices: number[]; labels: number[] };
   sweep?: SweepResult[];
 }
 
 export interface SweepResult {
   trainer: TrainerId;
   seed: number;
+  scale: number; // multiple of the plan's learning rate for this trainer
   lr: number;
   status: 'ok' | 'diverged';
   testAcc: number | null;

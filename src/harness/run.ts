@@ -9,10 +9,10 @@ import { initParams } from '../core/init.ts';
 import { accuracy, agreement, confusion, quantile } from '../core/metrics.ts';
 import { permutation, rng } from '../core/rng.ts';
 import { gather, makeSchedule, stepsForEpochs } from '../core/schedule.ts';
-import { INPUT, PARAM_NAMES, type Batch, type Params, type ParamName, type Trainer } from '../core/types.ts';
+import { CLASSES, INPUT, PARAM_NAMES, type Batch, type Params, type ParamName, type Trainer } from '../core/types.ts';
 import type { Dataset } from '../data/index.ts';
 import { limitBatch } from '../data/index.ts';
-import { gradients as scratchGradients } from '../scratch/network.ts';
+import { probabilities, gradients as scratchGradients } from '../scratch/network.ts';
 import { initBackend, type BackendInfo } from '../tfjs/backend.ts';
 import { gradients as tfjsGradients } from '../tfjs/network.ts';
 import { makeTrainer, trainerLr, type Plan, type TrainerId } from './plan.ts';
@@ -30,6 +30,7 @@ import {
   type Run,
   type SweepResult,
   type TensorAgreement,
+  type WrongItem,
 } from './results.ts';
 
 export interface ProgressEvent {
@@ -47,6 +48,8 @@ export interface RunOptions {
 
 const WARMUP_STEPS = 5;
 const CURVE_TRAIN_SAMPLES = 10_000;
+const GALLERY_SAMPLE = 16;
+const GALLERY_WRONG = 16;
 
 export type ResolvedPlan = Results['plan'];
 
@@ -109,8 +112,31 @@ interface TrainerRun {
   snapshots: Map<number, Params>; // step → weights after that step (kept for scratch-gd and tfjs-sgd)
 }
 
-async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: number, init: Params, curveTrain: Batch, opts: RunOptions, keepSnapshots: boolean, label: string, lrScale = 1): Promise<TrainerRun> {
-  const { steps, evalEvery } = plan;
+interface TrainOptions {
+  keepSnapshots: boolean;
+  label: string;
+  lrScale?: number;
+  /** learning-curve points (false: only the final evaluation, for sweeps) */
+  curve?: boolean;
+  /** test indices whose predictions the gallery shows (absent: no gallery data for this run) */
+  gallery?: number[];
+}
+
+/** The `k` test images predicted wrongly with the highest probability, from m×10 probabilities. */
+export function mostConfidentlyWrong(probs: Float32Array, y: Uint8Array, k: number): WrongItem[] {
+  const wrong: WrongItem[] = [];
+  for (let i = 0; i < y.length; i++) {
+    let pred = 0;
+    for (let c = 1; c < CLASSES; c++) if (probs[i * CLASSES + c] > probs[i * CLASSES + pred]) pred = c;
+    if (pred !== y[i]) wrong.push({ index: i, label: y[i], pred, confidence: probs[i * CLASSES + pred] });
+  }
+  return wrong.sort((a, b) => b.confidence - a.confidence || a.index - b.index).slice(0, k);
+}
+
+async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: number, init: Params, curveTrain: Batch, opts: RunOptions, o: TrainOptions): Promise<TrainerRun> {
+  const { steps } = plan;
+  const { keepSnapshots, label, lrScale = 1 } = o;
+  const evalEvery = o.curve === false ? steps : plan.evalEvery;
   const spec = { batch: plan.batch, steps };
   const lr = trainerLr(id, plan) * lrScale;
   const t: Trainer = makeTrainer(id, plan, lrScale);
@@ -164,10 +190,17 @@ async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: 
     }
     let final: Run['final'] = null;
     let conf: Run['confusion'] = null;
+    let gallery: Run['gallery'];
     if (!diverged) {
       const testPred = await t.predict(data.test.x, data.test.m);
       final = { trainAcc: accuracy(await t.predict(data.train.x, data.train.m), data.train.y), testAcc: accuracy(testPred, data.test.y) };
       conf = confusion(testPred, data.test.y);
+      if (o.gallery) {
+        // Confidence comes from the same forward pass for every trainer (the scratch one, on the
+        // trainer's final weights), so the wrong-digit gallery ranks all trainers alike.
+        const probs = probabilities(await t.read(), data.test.x, data.test.m, { activation: plan.activation });
+        gallery = { predictions: o.gallery.map((i) => testPred[i]), wrong: mostConfidentlyWrong(probs, data.test.y, GALLERY_WRONG) };
+      }
     }
     return {
       run: {
@@ -181,6 +214,7 @@ async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: 
         final,
         confusion: conf,
         timing: stats(ms, plan.batchSize, warmupSteps),
+        ...(gallery ? { gallery } : {}),
       },
       snapshots,
     };
@@ -226,13 +260,20 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
   const drift: Drift[] = [];
   const sweep: SweepResult[] = [];
 
+  const gallerySeed = rp.seeds[0];
+  const galleryIdx = Array.from(permutation(rng(gallerySeed, 'gallery'), data.test.m).subarray(0, Math.min(GALLERY_SAMPLE, data.test.m)));
+
   for (const [si, seed] of rp.seeds.entries()) {
     const init = initParams(seed, rp.hidden, rp.init);
     const snaps = new Map<TrainerId, Map<number, Params>>();
     // Alternate which trainer runs first, so none always runs on a cold (or warm) machine.
     for (const id of rotate(rp.trainers, si)) {
-      const keep = id === 'scratch-gd' || id === 'tfjs-sgd';
-      const { run, snapshots } = await trainOne(id, rp, data, seed, init, curveTrain, opts, keep, `seed ${seed} · ${id}`);
+      const keepSnapshots = id === 'scratch-gd' || id === 'tfjs-sgd';
+      const { run, snapshots } = await trainOne(id, rp, data, seed, init, curveTrain, opts, {
+        keepSnapshots,
+        label: `seed ${seed} · ${id}`,
+        gallery: si === 0 ? galleryIdx : undefined,
+      });
       runs.push(run);
       if (run.status === 'ok') snaps.set(id, snapshots);
     }
@@ -260,8 +301,8 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
     if (rp.sweep) {
       for (const scale of rp.sweep) {
         for (const id of rp.trainers) {
-          const { run } = await trainOne(id, rp, data, seed, init, curveTrain, opts, false, `seed ${seed} · sweep ${id} ×${scale}`, scale);
-          sweep.push({ trainer: id, seed, lr: run.lr, status: run.status, testAcc: run.final?.testAcc ?? null });
+          const { run } = await trainOne(id, rp, data, seed, init, curveTrain, opts, { keepSnapshots: false, label: `seed ${seed} · sweep ${id} ×${scale}`, lrScale: scale, curve: false });
+          sweep.push({ trainer: id, seed, scale, lr: run.lr, status: run.status, testAcc: run.final?.testAcc ?? null });
         }
       }
     }
@@ -277,6 +318,7 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
     runs,
     agreement: agreementPoints,
     drift,
+    gallery: { seed: gallerySeed, indices: galleryIdx, labels: galleryIdx.map((i) => data.test.y[i]) },
     ...(rp.sweep ? { sweep } : {}),
   };
 }

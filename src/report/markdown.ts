@@ -6,12 +6,15 @@ import { meanSd, perClassAccuracy } from '../core/metrics.ts';
 import { PARAM_NAMES, type ParamName } from '../core/types.ts';
 import type { TrainerId } from '../harness/plan.ts';
 import type { Results, Run } from '../harness/results.ts';
+import { gallerySection } from './gallery.ts';
 
 // ---- formatting (exported so tests can check the markdown against the JSON) ----
 export const pct = (x: number): string => (100 * x).toFixed(2);
 export const sci = (x: number): string => (x === 0 ? '0' : Number.isFinite(x) ? x.toExponential(2) : String(x));
 export const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
 export const rate = (x: number): string => Math.round(x).toLocaleString('en-US');
+/** a learning rate without float noise: 0.1 × 3 prints as 0.3 */
+export const lrf = (x: number): string => String(Number(x.toPrecision(6)));
 export const pm = (xs: number[], f: (x: number) => string): string => {
   if (xs.length === 0) return '—';
   const { mean, sd } = meanSd(xs);
@@ -75,7 +78,7 @@ function verdict(r: Results): string {
         : `- **Gradients:** **DISAGREE** at ${failed} of ${r.agreement.length} checkpoints (worst relative L2 ${sci(worst)}); see below.`,
     );
   }
-  for (const x of s) for (const d of x.diverged) lines.push(`- **${d.trainer} diverged** at step ${d.diverged!.step} (seed ${d.seed}, learning rate ${d.lr}, loss ${d.diverged!.loss}).`);
+  for (const x of s) for (const d of x.diverged) lines.push(`- **${d.trainer} diverged** at step ${d.diverged!.step} (seed ${d.seed}, learning rate ${lrf(d.lr)}, loss ${d.diverged!.loss}).`);
   return lines.join('\n');
 }
 
@@ -229,25 +232,43 @@ function confusionSection(r: Results): string {
   ].join('\n');
 }
 
-function sweepSection(r: Results): string {
-  const sw = r.sweep;
-  if (!sw || sw.length === 0) return '';
-  const parts = ['## Learning-rate sweep', '', 'Final test accuracy against learning rate (mean over seeds; a diverged run counts as 0).', ''];
-  const ts = [...new Set(sw.map((x) => x.trainer))];
-  const rows: string[][] = [];
-  for (const t of ts) {
-    const lrs = [...new Set(sw.filter((x) => x.trainer === t).map((x) => x.lr))].sort((a, b) => a - b);
-    const means = lrs.map((lr) => meanSd(sw.filter((x) => x.trainer === t && x.lr === lr).map((x) => x.testAcc ?? 0)).mean);
-    const bi = means.indexOf(Math.max(...means));
-    rows.push([t, ...lrs.map((lr, i) => `${lr}: ${pct(means[i])}${i === bi ? ' ★' : ''}`)]);
-    parts.push('```mermaid', 'xychart-beta', `  title "${t}: test accuracy % vs learning rate"`, `  x-axis "learning rate" [${lrs.map(String).join(', ')}]`, '  y-axis "test accuracy %" 0 --> 100', `  bar [${means.map((m) => (100 * m).toFixed(2)).join(', ')}]`, '```', '');
-  }
-  parts.push(table(['trainer', ...Array.from({ length: Math.max(...rows.map((x) => x.length - 1)) }, (_, i) => `lr ${i + 1}`)], rows));
-  parts.push('', '★ best learning rate for that trainer.');
-  return parts.join('\n');
+/** Mean final test accuracy per trainer and learning-rate multiple (a diverged run counts as 0). */
+export function sweepTable(r: Results): { trainer: TrainerId; scales: number[]; lrs: number[]; means: number[]; best: number }[] {
+  const sw = r.sweep ?? [];
+  const scales = [...new Set(sw.map((x) => x.scale))].sort((a, b) => a - b);
+  return [...new Set(sw.map((x) => x.trainer))].map((t) => {
+    const rows = scales.map((s) => sw.filter((x) => x.trainer === t && x.scale === s));
+    const means = rows.map((xs) => meanSd(xs.map((x) => x.testAcc ?? 0)).mean);
+    return { trainer: t, scales, lrs: rows.map((xs) => xs[0].lr), means, best: means.indexOf(Math.max(...means)) };
+  });
 }
 
-export const SECTIONS = ['Verdict', 'Plan and environment', 'Accuracy', 'Learning curves', 'Timing', 'Gradient agreement', 'Trajectory drift: scratch GD vs tfjs SGD', 'Confusion matrix of the best trainer'] as const;
+function sweepSection(r: Results): string {
+  const rows = sweepTable(r);
+  if (rows.length === 0) return '';
+  const scales = rows[0].scales;
+  const colors = PALETTE.slice(0, rows.length).join(', ');
+  return [
+    '## Learning-rate sweep',
+    '',
+    `Was SGD just badly tuned? Each trainer at ${scales.map((s) => `×${s}`).join(', ')} its learning rate (GD/SGD α = ${r.plan.lr}, Adam α = ${r.plan.adamLr}), same init and batches, final test accuracy, mean over ${r.plan.seeds.length} seed${r.plan.seeds.length > 1 ? 's' : ''} (a diverged run counts as 0).`,
+    '',
+    '```mermaid',
+    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${colors}"}}}}%%`,
+    'xychart-beta',
+    '  title "Final test accuracy % vs learning-rate multiple"',
+    `  x-axis "× learning rate" [${scales.map((s) => `"×${s}"`).join(', ')}]`,
+    '  y-axis "test accuracy %" 0 --> 100',
+    ...rows.map((x) => `  line [${x.means.map((m) => (100 * m).toFixed(2)).join(', ')}]`),
+    '```',
+    '',
+    `Lines: ${rows.map((x, i) => `${COLOR_NAMES[i]}: ${x.trainer}`).join(' · ')}.`,
+    '',
+    table(['trainer', ...scales.map((s) => `×${s}`), 'best α'], rows.map((x) => [x.trainer, ...x.means.map((m, i) => `${pct(m)}${i === x.best ? ' ★' : ''}`), lrf(x.lrs[x.best])])),
+  ].join('\n');
+}
+
+export const SECTIONS = ['Verdict', 'Plan and environment', 'Accuracy', 'Learning curves', 'Timing', 'Gradient agreement', 'Trajectory drift: scratch GD vs tfjs SGD', 'Confusion matrix of the best trainer', 'Prediction gallery'] as const;
 
 export function renderCompare(r: Results): string {
   const body: Record<(typeof SECTIONS)[number], string> = {
@@ -259,6 +280,7 @@ export function renderCompare(r: Results): string {
     'Gradient agreement': agreementSection(r),
     'Trajectory drift: scratch GD vs tfjs SGD': driftSection(r),
     'Confusion matrix of the best trainer': confusionSection(r),
+    'Prediction gallery': gallerySection(r),
   };
   const parts = ['# mnist-duel: scratch vs TensorFlow.js', '', `_Generated from \`compare.json\` (results schema v${r.version}). Re-render with \`npm run report\`._`, ''];
   for (const s of SECTIONS) parts.push(`## ${s}`, '', body[s], '');

@@ -1,6 +1,9 @@
 // The smoke preset end to end, in process: results JSON valid against its schema, every report section
 // present, the numbers in the markdown equal to those in the JSON, and same seed → same results.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { meanSd } from '../../src/core/metrics.ts';
@@ -8,7 +11,10 @@ import { loadEmbedded } from '../../src/data/index.ts';
 import { PRESETS } from '../../src/harness/plan.ts';
 import type { Results } from '../../src/harness/results.ts';
 import { runPlan } from '../../src/harness/run.ts';
-import { SECTIONS, bestTrainer, pct, rate, renderCompare, sci, worstAgreement } from '../../src/report/markdown.ts';
+import { SECTIONS, bestTrainer, lrf, pct, rate, renderCompare, sci, sweepTable, worstAgreement } from '../../src/report/markdown.ts';
+import { galleryIndices, imageName, SIDE } from '../../src/report/gallery.ts';
+import { writeCompareReport } from '../../src/report/write.ts';
+import { planData } from '../../src/harness/run.ts';
 
 const schema = JSON.parse(readFileSync(new URL('../../src/harness/results.schema.json', import.meta.url), 'utf8'));
 const plan = { ...PRESETS.smoke, backend: 'cpu' as const };
@@ -86,7 +92,56 @@ describe('compare, smoke preset', () => {
     expect(md).toContain(`${pct(meanSd([a.runs.find((r) => r.trainer === best)!.final!.testAcc]).mean)}%`);
   });
 
+  it('gallery: PNG files of the stated size for every image shown, labels in the markdown = predictions in the JSON', () => {
+    const out = mkdtempSync(join(tmpdir(), 'mnist-duel-gallery-'));
+    try {
+      const test = planData(plan, data).test;
+      writeCompareReport(a, test, out, { json: true });
+      const written = readFileSync(join(out, 'compare.md'), 'utf8');
+      expect(written).toBe(md);
+      const shown = galleryIndices(a);
+      expect(shown.length).toBeGreaterThanOrEqual(a.gallery.indices.length);
+      for (const i of shown) {
+        const png = PNG.sync.read(readFileSync(join(out, imageName(i))));
+        expect([png.width, png.height]).toEqual([SIDE, SIDE]);
+        // pixel (row 14, col 14) of the digit, dark-on-white: 255 − 255·x
+        const v = png.data[((14 * 4 + 1) * SIDE + 14 * 4 + 1) * 4];
+        expect(v).toBe(255 - Math.round(255 * test.x[i * 784 + 14 * 28 + 14]));
+      }
+      expect(a.gallery.labels).toEqual(a.gallery.indices.map((i) => test.y[i]));
+      expect(md).toContain(`| **true label** | ${a.gallery.labels.map((l) => `**${l}**`).join(' | ')} |`);
+      for (const r of a.runs) {
+        const row = `| ${r.trainer} | ${r.gallery!.predictions.map((p, k) => (p === a.gallery.labels[k] ? String(p) : `${p} ✗`)).join(' | ')} |`;
+        expect(md).toContain(row);
+      }
+      const best = a.runs.find((r) => r.trainer === bestTrainer(a))!;
+      expect(md).toContain(`| predicted | ${best.gallery!.wrong.map((w) => w.pred).join(' | ')} |`);
+      for (const w of best.gallery!.wrong) expect(w.pred).not.toBe(w.label);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('same seed twice → identical results apart from timings and the date', () => {
     expect(withoutTimings(b)).toEqual(withoutTimings(a));
+  });
+});
+
+describe('learning-rate sweep, smoke variant', () => {
+  it('runs every trainer at every multiple from the same init and charts final test accuracy', async () => {
+    const r: Results = JSON.parse(JSON.stringify(await runPlan({ ...plan, trainers: ['scratch-gd', 'tfjs-adam'], sweep: [0.1, 1, 10] }, data, { command: 'test' })));
+    expect(new Ajv({ allowUnionTypes: true }).validate(schema, r)).toBe(true);
+    expect(r.sweep!.map((x) => `${x.trainer}×${x.scale}`)).toEqual(['scratch-gd×0.1', 'tfjs-adam×0.1', 'scratch-gd×1', 'tfjs-adam×1', 'scratch-gd×10', 'tfjs-adam×10']);
+    // the ×1 sweep run is the main run again: same init, batches and learning rate → same accuracy
+    for (const t of ['scratch-gd', 'tfjs-adam'] as const) {
+      expect(r.sweep!.find((x) => x.trainer === t && x.scale === 1)!.testAcc).toBe(r.runs.find((x) => x.trainer === t)!.final!.testAcc);
+    }
+    expect(r.sweep!.find((x) => x.trainer === 'scratch-gd' && x.scale === 10)!.lr).toBeCloseTo(10 * plan.lr, 12);
+    const md = renderCompare(r);
+    expect(md).toContain('## Learning-rate sweep');
+    for (const row of sweepTable(r)) {
+      expect(md).toContain(`  line [${row.means.map((m) => (100 * m).toFixed(2)).join(', ')}]`);
+      expect(md).toContain(`| ${row.trainer} | ${row.means.map((m, i) => `${pct(m)}${i === row.best ? ' ★' : ''}`).join(' | ')} | ${lrf(row.lrs[row.best])} |`);
+    }
   });
 });
