@@ -1,4 +1,4 @@
-// tfjs autodiff gradients vs the independent float64 reference (ref64.ts), on wasm and cpu.
+// tfjs autodiff gradients vs the independent float64 reference (src/harness/reference64.ts), on wasm and cpu.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initParams } from '../../src/core/init.ts';

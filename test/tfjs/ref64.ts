@@ -1,86 +1,21 @@
 /**
- * Test-only float64 references for the tfjs tests, written independently of src/ (and of
- * test/helpers/reference64.ts): per-sample loops straight from the chain rule, in the seed layout
- * (W1 hidden×784, W2 10×hidden), plus Adam exactly as published (Kingma & Ba 2015, Algorithm 1).
+ * Test-only float64 references for the tfjs tests: Adam exactly as published (Kingma & Ba 2015,
+ * Algorithm 1) and plain logits. Gradients come from the shared float64 reference,
+ * src/harness/reference64.ts (checked against finite differences in test/scratch/reference.test.ts).
  */
 import type { Activation, Batch, Params } from '../../src/core/types.ts';
 
-export interface P64 {
-  W1: Float64Array;
-  b1: Float64Array;
-  W2: Float64Array;
-  b2: Float64Array;
-}
-export const KEYS = ['W1', 'b1', 'W2', 'b2'] as const;
+import { gradients64, to64, type Params64 } from '../../src/harness/reference64.ts';
 
-export function p64(p: Params): P64 {
-  return { W1: Float64Array.from(p.W1), b1: Float64Array.from(p.b1), W2: Float64Array.from(p.W2), b2: Float64Array.from(p.b2) };
-}
+export type P64 = Params64;
+export const KEYS = ['W1', 'b1', 'W2', 'b2'] as const;
+export const p64 = (p: Params): P64 => to64(p);
+export const ref64 = (p: P64, batch: Batch, act: Activation = 'relu'): { loss: number; grads: P64 } => gradients64(p, batch, act);
 
 function f(a: Activation, z: number): number {
   if (a === 'relu') return z > 0 ? z : 0;
   if (a === 'tanh') return Math.tanh(z);
   return 1 / (1 + Math.exp(-z));
-}
-
-/** derivative of the activation, given z */
-function df(a: Activation, z: number): number {
-  if (a === 'relu') return z > 0 ? 1 : 0;
-  if (a === 'tanh') {
-    const t = Math.tanh(z);
-    return 1 - t * t;
-  }
-  const s = 1 / (1 + Math.exp(-z));
-  return s * (1 - s);
-}
-
-/**
- * Mean over the batch of −log softmax(z2)[y], and its gradients, in float64.
- * For each sample: z1 = W1·x + b1, a1 = f(z1), z2 = W2·a1 + b2; ∂ℓ/∂z2 = softmax(z2) − onehot(y);
- * ∂ℓ/∂a1 = W2ᵀ·∂ℓ/∂z2; ∂ℓ/∂z1 = f'(z1)⊙∂ℓ/∂a1; weight gradients are outer products with the layer input.
- */
-export function ref64(p: P64, batch: Batch, act: Activation = 'relu'): { loss: number; grads: P64 } {
-  const h = p.b1.length, m = batch.m, D = 784, C = 10;
-  const g: P64 = { W1: new Float64Array(h * D), b1: new Float64Array(h), W2: new Float64Array(C * h), b2: new Float64Array(C) };
-  const z1 = new Float64Array(h), a1 = new Float64Array(h), z2 = new Float64Array(C), d2 = new Float64Array(C), d1 = new Float64Array(h);
-  let loss = 0;
-  for (let i = 0; i < m; i++) {
-    const x = batch.x.subarray(i * D, (i + 1) * D);
-    for (let j = 0; j < h; j++) {
-      let s = p.b1[j];
-      for (let k = 0; k < D; k++) s += p.W1[j * D + k] * x[k];
-      z1[j] = s;
-      a1[j] = f(act, s);
-    }
-    let mx = -Infinity;
-    for (let c = 0; c < C; c++) {
-      let s = p.b2[c];
-      for (let j = 0; j < h; j++) s += p.W2[c * h + j] * a1[j];
-      z2[c] = s;
-      if (s > mx) mx = s;
-    }
-    let se = 0;
-    for (let c = 0; c < C; c++) se += Math.exp(z2[c] - mx);
-    const lse = mx + Math.log(se);
-    const y = batch.y[i];
-    loss += lse - z2[y];
-    for (let c = 0; c < C; c++) d2[c] = Math.exp(z2[c] - lse) - (c === y ? 1 : 0);
-    for (let j = 0; j < h; j++) {
-      let s = 0;
-      for (let c = 0; c < C; c++) s += p.W2[c * h + j] * d2[c];
-      d1[j] = s * df(act, z1[j]);
-    }
-    for (let c = 0; c < C; c++) {
-      g.b2[c] += d2[c];
-      for (let j = 0; j < h; j++) g.W2[c * h + j] += d2[c] * a1[j];
-    }
-    for (let j = 0; j < h; j++) {
-      g.b1[j] += d1[j];
-      if (d1[j] !== 0) for (let k = 0; k < D; k++) g.W1[j * D + k] += d1[j] * x[k];
-    }
-  }
-  for (const k of KEYS) for (let i = 0; i < g[k].length; i++) g[k][i] /= m;
-  return { loss: loss / m, grads: g };
 }
 
 export interface AdamHyper {
