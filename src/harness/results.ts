@@ -39,7 +39,7 @@ export interface CurvePoint {
   step: number;
   epoch: number; // fractional epochs seen so far
   loss: number; // mean training-batch loss over the steps since the previous point (step 0: loss at init)
-  trainAcc: number; // on the curve's fixed training subset (see `curveTrainSamples`)
+  trainAcc: number; // on the curve's fixed training subset (see `dataset.curveTrainSamples`): all of it for full batch
   testAcc: number;
 }
 

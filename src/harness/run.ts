@@ -254,7 +254,9 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
   const data = planData(plan, fullData);
   const rp = resolvePlan(plan, data);
   const backend = await initBackend(rp.backend);
-  const curveTrain = limitBatch(data.train, Math.min(CURVE_TRAIN_SAMPLES, data.train.m));
+  // The curve's train accuracy: on the whole training set in full-batch mode (as the notebook prints it
+  // every 10 iterations), else on its first 10,000 images to keep evaluation cheap.
+  const curveTrain = rp.batch === 'full' ? data.train : limitBatch(data.train, Math.min(CURVE_TRAIN_SAMPLES, data.train.m));
   const runs: Run[] = [];
   const agreementPoints: AgreementPoint[] = [];
   const drift: Drift[] = [];
