@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeIdxDir } from '../data/util.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 // as `npm run compare` does: one node process with the tsx loader (no tsx wrapper process in between)
@@ -47,6 +48,27 @@ describe('compare CLI', () => {
       expect(existsSync(out)).toBe(false);
     });
   }
+
+  it('corrupt data (a truncated IDX file, a label of 12): one error line naming the file, exit 2, nothing written', () => {
+    for (const corrupt of ['truncate', 'label'] as const) {
+      const data = tmp();
+      writeIdxDir(data, 50, 20);
+      const f = join(data, 't10k-labels-idx1-ubyte');
+      const bytes = readFileSync(f);
+      if (corrupt === 'truncate') writeFileSync(f, bytes.subarray(0, bytes.length - 5));
+      else {
+        bytes[8 + 3] = 12;
+        writeFileSync(f, bytes);
+      }
+      const out = join(tmp(), 'reports');
+      const r = compare(['--preset', 'smoke', '--data', data, '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain('t10k-labels-idx1-ubyte');
+      expect(r.stderr).toMatch(corrupt === 'truncate' ? /truncat|expected \d+ bytes/i : /label 12|outside 0\.\.9/);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
 
   it.skipIf(nativeInstalled)('--backend tensorflow without @tensorflow/tfjs-node is a clear error (runs only where tfjs-node is not installed)', () => {
     const out = join(tmp(), 'reports');
