@@ -1,10 +1,9 @@
 /** `npm run compare` flags → a Plan. Parsing and validation only; every problem is one UserError line. */
-import { parseArgs } from 'node:util';
-import { UserError } from '../core/errors.ts';
 import { INIT_KINDS, type InitKind } from '../core/init.ts';
 import { ACTIVATIONS, type Activation } from '../core/types.ts';
 import { BACKEND_NAMES, type BackendName } from '../tfjs/backend.ts';
 import { PRESET_NAMES, PRESETS, TRAINER_IDS, type Plan, type PresetName, type TrainerId } from '../harness/plan.ts';
+import { fail, list, oneOf, parseFlags, positiveInt, positiveNumber } from './flags.ts';
 
 export const COMPARE_HELP = `npm run compare -- [flags]
 
@@ -47,69 +46,28 @@ export interface CompareArgs {
 
 export const SWEEP_SCALES = [0.1, 0.3, 1, 3, 10];
 
-const fail = (msg: string): never => {
-  throw new UserError(msg);
-};
-
-function positiveInt(flag: string, v: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\d+$/.test(v.trim())) fail(`--${flag} must be a positive integer, got '${v}'`);
-  const n = Number(v);
-  if (n < 1 || n > max) fail(`--${flag} must be between 1 and ${max}, got ${v}`);
-  return n;
-}
-
-function positiveNumber(flag: string, v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) fail(`--${flag} must be a finite number > 0, got '${v}'`);
-  return n;
-}
-
-function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(v)) fail(`--${flag} must be one of ${allowed.join(', ')}; got '${v}'`);
-  return v as T;
-}
-
-function list(flag: string, v: string): string[] {
-  const xs = v.split(',').map((s) => s.trim());
-  if (xs.length === 0 || xs.some((s) => s === '')) fail(`--${flag} must be a comma-separated list, got '${v}'`);
-  if (new Set(xs).size !== xs.length) fail(`--${flag} lists an entry twice: '${v}'`);
-  return xs;
-}
-
 export function parseCompareArgs(argv: string[]): CompareArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        preset: { type: 'string' },
-        seeds: { type: 'string' },
-        trainers: { type: 'string' },
-        epochs: { type: 'string' },
-        iterations: { type: 'string' },
-        batch: { type: 'string' },
-        lr: { type: 'string' },
-        'adam-lr': { type: 'string' },
-        hidden: { type: 'string' },
-        activation: { type: 'string' },
-        init: { type: 'string' },
-        backend: { type: 'string' },
-        data: { type: 'string' },
-        limit: { type: 'string' },
-        'test-limit': { type: 'string' },
-        'eval-every': { type: 'string' },
-        sweep: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    // node's messages are one line already, e.g. "Unknown option '--foo'"
-    throw new UserError(`${(e as Error).message.split('\n')[0]} (see --help)`);
-  }
-  const v = parsed.values;
+  const v = parseFlags(argv, {
+    preset: { type: 'string' },
+    seeds: { type: 'string' },
+    trainers: { type: 'string' },
+    epochs: { type: 'string' },
+    iterations: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    'adam-lr': { type: 'string' },
+    hidden: { type: 'string' },
+    activation: { type: 'string' },
+    init: { type: 'string' },
+    backend: { type: 'string' },
+    data: { type: 'string' },
+    limit: { type: 'string' },
+    'test-limit': { type: 'string' },
+    'eval-every': { type: 'string' },
+    sweep: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }).values;
   const preset = oneOf<PresetName>('preset', v.preset ?? 'default', PRESET_NAMES);
   const plan: Plan = { ...PRESETS[preset], seeds: [...PRESETS[preset].seeds], trainers: [...PRESETS[preset].trainers] };
   const set = <K extends keyof Plan>(k: K, val: Plan[K]) => {

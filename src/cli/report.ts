@@ -1,12 +1,12 @@
 /** `npm run report -- [results.json] [--out report.md]`: re-render a results JSON without training. */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors.ts';
 import { loadDataset } from '../data/index.ts';
 import { RESULTS_SCHEMA, RESULTS_VERSION, type Results } from '../harness/results.ts';
 import { planData } from '../harness/run.ts';
 import { writeCompareReport } from '../report/write.ts';
+import { parseFlags } from './flags.ts';
 import { EXIT, main } from './main.ts';
 
 const HELP = `npm run report -- [RESULTS_JSON] [--out DIR]
@@ -16,12 +16,7 @@ without training.
   --out DIR    where to write (default: the JSON's folder)`;
 
 await main(async () => {
-  let a;
-  try {
-    a = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    throw new UserError(`${(e as Error).message.split('\n')[0]} (see --help)`);
-  }
+  const a = parseFlags(process.argv.slice(2), { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
   if (a.values.help) {
     process.stdout.write(HELP + '\n');
     return EXIT.ok;

@@ -1,0 +1,42 @@
+/** Flag parsing shared by every entry point: node's parseArgs, with each problem one UserError line. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UserError } from '../core/errors.ts';
+
+export const fail = (msg: string): never => {
+  throw new UserError(msg);
+};
+
+/** parseArgs, strict, with its errors (already one line, e.g. "Unknown option '--foo'") as UserErrors. */
+export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals, options });
+  } catch (e) {
+    throw new UserError(`${(e as Error).message.split('\n')[0]} (see --help)`);
+  }
+}
+
+export function positiveInt(flag: string, v: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(v.trim())) fail(`--${flag} must be a positive integer, got '${v}'`);
+  const n = Number(v);
+  if (n < 1 || n > max) fail(`--${flag} must be between 1 and ${max}, got ${v}`);
+  return n;
+}
+
+export function positiveNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) fail(`--${flag} must be a finite number > 0, got '${v}'`);
+  return n;
+}
+
+export function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) fail(`--${flag} must be one of ${allowed.join(', ')}; got '${v}'`);
+  return v as T;
+}
+
+/** A comma-separated list without empty or repeated entries. */
+export function list(flag: string, v: string): string[] {
+  const xs = v.split(',').map((s) => s.trim());
+  if (xs.some((s) => s === '')) fail(`--${flag} must be a comma-separated list, got '${v}'`);
+  if (new Set(xs).size !== xs.length) fail(`--${flag} lists an entry twice: '${v}'`);
+  return xs;
+}
