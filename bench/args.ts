@@ -1,0 +1,64 @@
+/** `npm run bench` flags → BenchArgs. Parsing and validation only; every problem is one UserError line. */
+import { availableParallelism } from 'node:os';
+import { fail, list, oneOf, parseFlags, positiveInt } from '../src/cli/flags.ts';
+
+export const SUITE_NAMES = ['forward', 'gradients', 'step', 'data'] as const;
+export type SuiteName = (typeof SUITE_NAMES)[number];
+
+export const BENCH_HELP = `npm run bench -- [flags]
+
+Times the hand-written network against TensorFlow.js (every tfjs backend that is installed) with
+tinybench: warm-up, then several rounds with the order of implementations alternated; reports the
+median, p25–p75 and sample count, samples/s, GFLOP/s, % of a scalar ceiling measured in the same run,
+and the ratio to tfjs-wasm SGD at the same batch size. Writes <out>/bench.md and <out>/bench.json.
+
+  --filter LIST    suites to run, comma-separated: ${SUITE_NAMES.join(', ')}   (default: all)
+                     forward    inference (predict) on a batch: 1, 64, 128, the 10,000 test images
+                     gradients  loss + gradients of a batch: 1, 64, 128, the 60,000 training images
+                     step       one training step (gradients + update), same sizes
+                     data       loading the embedded MNIST (loadEmbedded)
+  --threads LIST   also time the scratch network's gradients and GD step on worker threads, once per
+                   count in LIST, e.g. 1,2 (0: none)       (default: 1 and 2, at most the core count)
+  --hidden N       hidden units                                      (default 10)
+  --smoke          seconds, not minutes: tiny time budgets, batch sizes 1 and 64, 2 rounds
+  --out DIR        where to write bench.md and bench.json            (default reports)
+  --help           this text
+
+Exit status: 0 ok, 2 bad input, 130 interrupted (nothing written).`;
+
+export interface BenchArgs {
+  suites: SuiteName[];
+  threads: number[]; // worker-thread counts to time besides the in-process scratch network
+  hidden: number;
+  smoke: boolean;
+  out: string;
+  help: boolean;
+}
+
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const parsed = parseFlags(argv, {
+    filter: { type: 'string' },
+    threads: { type: 'string' },
+    hidden: { type: 'string' },
+    smoke: { type: 'boolean' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  const v = parsed.values;
+  let suites: SuiteName[] = [...SUITE_NAMES];
+  if (v.filter !== undefined) {
+    const xs = list('filter', v.filter).map((s) => oneOf<SuiteName>('filter', s, SUITE_NAMES));
+    suites = SUITE_NAMES.filter((s) => xs.includes(s)); // canonical order
+  }
+  let threads = [...new Set([1, Math.min(2, availableParallelism())])];
+  if (v.threads !== undefined) {
+    const xs = list('threads', v.threads);
+    if (xs.some((s) => !/^\d+$/.test(s))) fail(`--threads must be a comma-separated list of integers ≥ 0, got '${v.threads}'`);
+    threads = xs.map(Number).filter((n) => n !== 0);
+    for (const n of threads) if (n > 64) fail(`--threads: ${n} is more than 64`);
+  }
+  const hidden = v.hidden === undefined ? 10 : positiveInt('hidden', v.hidden, 4096);
+  const out = v.out ?? 'reports';
+  if (out.trim() === '') fail('--out must name a folder');
+  return { suites, threads, hidden, smoke: v.smoke === true, out, help: v.help === true };
+}

@@ -1,0 +1,146 @@
+/**
+ * Timing with tinybench, in rounds: each round runs every group of comparable tasks (same suite and batch
+ * size) as one tinybench Bench, warm-up first, with the order of the implementations rotated from round to
+ * round and reversed on every other round, so no implementation always runs first (or last, on a warm
+ * cache). The latency samples of all rounds are pooled per task. Measures only; prints nothing (progress
+ * goes to a callback).
+ */
+import { Bench } from 'tinybench';
+import { quantile } from '../src/core/metrics.ts';
+import type { TaskSpec, Weight } from './suites.ts';
+
+export interface Budget {
+  time: number; // ms per task per round (tinybench keeps going until both time and iterations are met)
+  iterations: number; // minimum calls per task per round
+  warmupTime: number;
+  warmupIterations: number;
+  /** warm up in every round, or only in the first */
+  warmupEveryRound: boolean;
+}
+
+export interface MeasurePlan {
+  rounds: number;
+  budgets: Record<Weight, Budget>;
+}
+
+export const FULL_PLAN: MeasurePlan = {
+  rounds: 3,
+  budgets: {
+    light: { time: 250, iterations: 8, warmupTime: 60, warmupIterations: 3, warmupEveryRound: true },
+    heavy: { time: 0, iterations: 2, warmupTime: 0, warmupIterations: 1, warmupEveryRound: false },
+  },
+};
+
+export const SMOKE_PLAN: MeasurePlan = {
+  rounds: 2,
+  budgets: {
+    light: { time: 10, iterations: 3, warmupTime: 2, warmupIterations: 1, warmupEveryRound: true },
+    heavy: { time: 0, iterations: 1, warmupTime: 0, warmupIterations: 0, warmupEveryRound: false },
+  },
+};
+
+export interface Measurement {
+  id: string;
+  samples: number[]; // ms per call, all rounds pooled, in the order measured
+  perRoundMedianMs: number[];
+  medianMs: number;
+  p25Ms: number;
+  p75Ms: number;
+  meanMs: number;
+  /** relative margin of error of the mean, % (95%, Student's t) */
+  rme: number;
+}
+
+export interface Progress {
+  round: number;
+  rounds: number;
+  group: string;
+  done: number;
+  total: number;
+}
+
+/** Groups tasks that are compared with each other: same suite and batch size, in first-seen order. */
+function groups(tasks: TaskSpec[]): TaskSpec[][] {
+  const by = new Map<string, TaskSpec[]>();
+  for (const t of tasks) {
+    const k = `${t.suite} · ${t.size}`;
+    if (!by.has(k)) by.set(k, []);
+    by.get(k)!.push(t);
+  }
+  return [...by.values()];
+}
+
+/** Order of a group's tasks in round r: rotated by r, reversed on odd rounds. */
+export function roundOrder<T>(xs: T[], r: number): T[] {
+  const n = xs.length;
+  const rot = xs.map((_, i) => xs[(i + r) % n]);
+  return r % 2 === 1 ? rot.reverse() : rot;
+}
+
+// two-sided 95% Student's t critical values for df = 1..30; ~1.96 beyond
+const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+function rme(xs: number[]): number {
+  const n = xs.length;
+  if (n < 2) return NaN;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  const t = n - 1 <= T95.length ? T95[n - 2] : 1.96;
+  return (100 * t * sd) / Math.sqrt(n) / mean;
+}
+
+export async function measure(tasks: TaskSpec[], plan: MeasurePlan, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<Map<string, Measurement>> {
+  const gs = groups(tasks);
+  const pooled = new Map<string, number[]>(tasks.map((t) => [t.id, []]));
+  const perRound = new Map<string, number[]>(tasks.map((t) => [t.id, []]));
+  let done = 0;
+  const total = gs.length * plan.rounds;
+  for (let r = 0; r < plan.rounds; r++) {
+    for (const g of gs) {
+      if (signal?.aborted) throw new Error('interrupted');
+      const b = plan.budgets[g[0].weight];
+      onProgress?.({ round: r + 1, rounds: plan.rounds, group: `${g[0].suite} · ${g[0].size}`, done, total });
+      const bench = new Bench({
+        time: b.time,
+        iterations: b.iterations,
+        warmup: b.warmupIterations > 0 && (r === 0 || b.warmupEveryRound),
+        warmupTime: b.warmupTime,
+        warmupIterations: b.warmupIterations,
+        retainSamples: true,
+        throws: true,
+        timestampProvider: 'hrtimeNow',
+      });
+      for (const t of roundOrder(g, r)) {
+        const before = t.before;
+        bench.add(t.id, t.fn, { async: t.async, ...(before ? { beforeAll: async () => before() } : {}) });
+      }
+      await bench.run();
+      for (const task of bench.tasks) {
+        const res = task.result;
+        if (res.state !== 'completed') throw new Error(`bench task '${task.name}' ended as '${res.state}'`);
+        const s = res.latency.samples;
+        if (!s || s.length === 0) throw new Error(`bench task '${task.name}' recorded no samples`);
+        // samples come sorted; the pool only needs their values (no spread: there may be 10⁵ of them)
+        const pool = pooled.get(task.name)!;
+        for (const v of s) pool.push(v);
+        perRound.get(task.name)!.push(res.latency.p50);
+      }
+      done++;
+    }
+  }
+  const out = new Map<string, Measurement>();
+  for (const t of tasks) {
+    const s = pooled.get(t.id)!;
+    out.set(t.id, {
+      id: t.id,
+      samples: s,
+      perRoundMedianMs: perRound.get(t.id)!,
+      medianMs: quantile(s, 0.5),
+      p25Ms: quantile(s, 0.25),
+      p75Ms: quantile(s, 0.75),
+      meanMs: s.reduce((a, b) => a + b, 0) / s.length,
+      rme: rme(s),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,352 @@
+/**
+ * The scratch network's gradients (and its gradient-descent update) on worker threads, over
+ * SharedArrayBuffers, with results bit-identical to the single-threaded `gradientsInto` + `sgdUpdate`.
+ *
+ * How the work is split: a batch is cut into blocks of BLOCK samples (network.ts). Each block's gradient
+ * sums are computed from zero by one worker into its own slot of a shared array; once all blocks are done,
+ * worker 0 adds the slots up in block order, takes the 1/m and applies the update. That is exactly what
+ * `gradientsInto` does on one thread (block by block, added in order), so the sums, and every bit of the
+ * result, do not depend on the number of threads. A batch of one block is done whole by worker 0.
+ *
+ * Synchronisation is by Atomics on a shared control array: the caller writes a job, bumps the generation
+ * counter of each worker it needs and waits (Atomics.wait) until they have reported done, so a step stays
+ * synchronous. The
+ * caller's thread computes nothing, so `threads: 1` is one worker doing the work of the calling thread.
+ * That is worth having on its own: the workers load only this module and network.ts, in a fresh V8
+ * isolate. Under tsx on Node 20, importing any CommonJS package (tfjs, cli-table3, …) detaches an
+ * ArrayBuffer in the main isolate, which permanently turns off V8's "no ArrayBuffer is ever detached"
+ * fast path and makes every typed-array access in the kernels ~25% slower there (measured); a worker's
+ * isolate keeps the fast path.
+ *
+ * Data: parameters and gradients live in SharedArrayBuffers owned by the pool (`pool.params`,
+ * `pool.grads`). A batch whose arrays already sit in a SharedArrayBuffer is read in place (its buffer is
+ * sent to the workers once); any other batch is copied into a shared staging buffer first.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { ACTIVATIONS, CLASSES as CLASSES_, INPUT as INPUT_, type Activation, type Batch, type Params } from '../core/types.ts';
+import { UserError } from '../core/errors.ts';
+import { addSums, BLOCK, blockSums, createWorkspace, finishGradients, gradientsInto, sgdUpdate, sumsLength, sumsView, type GradSums } from './network.ts';
+
+const INPUT: number = INPUT_;
+const CLASSES: number = CLASSES_;
+
+// control words (Int32Array over a SharedArrayBuffer)
+const DONE = 1; // workers finished with the current job
+const BARRIER = 2; // workers finished with their blocks
+const READY = 3; // workers started
+const ERR = 4; // 1 when a worker failed; the message is in the error buffer
+const QUIT = 5; // 1: workers exit at the next generation
+const M = 6, XID = 7, XOFF = 8, YID = 9, YOFF = 10, ACT = 11, UPDATE = 12, PARTIALS = 13, WORKING = 14;
+const GEN0 = 16; // GEN0 + id: worker id's job generation, bumped by the caller to start a job on that worker
+const ctrlWords = (threads: number) => GEN0 + threads;
+// float64 words
+const LR = 0, LOSS = 1;
+const ERR_BYTES = 2048;
+
+const START_TIMEOUT_MS = 120_000;
+// Waking a sleeping thread costs 10–40 µs here (futex + scheduler), as much as a whole step on a small
+// batch: a worker that has finished spins this long for its next job before it sleeps, and the caller
+// spins this long for the result (enough for tiny batches) before it sleeps. Only while the workers
+// leave a core free: spinning threads that outnumber the cores only steal time from the working ones.
+const WORKER_SPIN_MS = 0.2;
+const CALLER_SPIN_MS = 0.02;
+const spins = (threads: number) => threads < availableParallelism();
+
+/** Spins until ctrl[word] !== value or `ms` have passed; true if the value changed. */
+function spinWhile(ctrl: Int32Array, word: number, value: number, ms: number): boolean {
+  const t0 = performance.now();
+  do {
+    for (let i = 0; i < 64; i++) if (Atomics.load(ctrl, word) !== value) return true;
+  } while (performance.now() - t0 < ms);
+  return false;
+}
+
+interface Shared {
+  ctrl: SharedArrayBuffer; // Int32 × ctrlWords(threads)
+  f64: SharedArrayBuffer; // Float64 × 2
+  err: SharedArrayBuffer; // UTF-8 error message
+  params: SharedArrayBuffer; // Float32: W1 | b1 | W2 | b2
+  grads: SharedArrayBuffer; // same layout
+}
+
+interface BootData {
+  kind: 'mnist-duel-scratch-worker';
+  id: number;
+  threads: number;
+  hidden: number;
+  shared: Shared;
+  port: MessagePort;
+}
+
+/** A registered shared buffer, sent to every worker once: batch data (float32 or uint8) or the partial sums. */
+type BufferMsg = { id: number; kind: 'f32' | 'u8' | 'partials'; sab: SharedArrayBuffer };
+
+function paramsView(sab: SharedArrayBuffer, h: number): Params {
+  let o = 0;
+  const take = (n: number) => {
+    const a = new Float32Array(sab, o * 4, n);
+    o += n;
+    return a;
+  };
+  return { W1: take(h * INPUT), b1: take(h), W2: take(CLASSES * h), b2: take(CLASSES) };
+}
+
+const paramFloats = (h: number) => h * INPUT + h + CLASSES * h + CLASSES;
+
+export interface ThreadPool {
+  readonly threads: number;
+  readonly hidden: number;
+  /** The pool's parameters, in shared memory: what `run` reads and (with an lr) updates. */
+  readonly params: Params;
+  /** The gradients of the last `run`, in shared memory. */
+  readonly grads: Params;
+  /**
+   * `gradientsInto(params, batch, grads, act)` on the workers; with lr ≠ null also `sgdUpdate(params, grads, lr)`.
+   * Returns the batch-mean loss. Blocks the calling thread until done.
+   */
+  run(batch: Batch, act: Activation, lr: number | null): number;
+  /** Stops the workers. */
+  dispose(): void;
+}
+
+/** Starts `threads` workers for a network of the given hidden width (the workers are ready on first use). */
+export function createThreadPool(threads: number, hidden: number): ThreadPool {
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UserError(`threads must be an integer in 1..256, got ${threads}`);
+  if (!Number.isInteger(hidden) || hidden < 1) throw new Error(`threads: hidden must be a positive integer, got ${hidden}`);
+  const shared: Shared = {
+    ctrl: new SharedArrayBuffer(ctrlWords(threads) * 4),
+    f64: new SharedArrayBuffer(2 * 8),
+    err: new SharedArrayBuffer(ERR_BYTES),
+    params: new SharedArrayBuffer(paramFloats(hidden) * 4),
+    grads: new SharedArrayBuffer(paramFloats(hidden) * 4),
+  };
+  const ctrl = new Int32Array(shared.ctrl);
+  const f64 = new Float64Array(shared.f64);
+  const ports: MessagePort[] = [];
+  const workers: Worker[] = [];
+
+  // Workers load this file through tsx's CommonJS API: it compiles in-thread, so nothing detaches an
+  // ArrayBuffer in the worker's isolate (tsx's ESM hooks, Node's --import, would).
+  const require = createRequire(import.meta.url);
+  const tsxApi = require.resolve('tsx/cjs/api');
+  const self = fileURLToPath(import.meta.url);
+  const boot = `
+    const { workerData } = require("node:worker_threads");
+    try {
+      require(${JSON.stringify(tsxApi)}).require(${JSON.stringify(self)}, ${JSON.stringify(self)});
+    } catch (e) {
+      const msg = new TextEncoder().encode(String(e && e.stack || e)).subarray(0, ${ERR_BYTES});
+      new Uint8Array(workerData.shared.err).set(msg);
+      const ctrl = new Int32Array(workerData.shared.ctrl);
+      Atomics.store(ctrl, ${ERR}, 1);
+      Atomics.add(ctrl, ${READY}, 1);
+      Atomics.notify(ctrl, ${READY});
+    }`;
+  for (let id = 0; id < threads; id++) {
+    const { port1, port2 } = new MessageChannel();
+    const data: BootData = { kind: 'mnist-duel-scratch-worker', id, threads, hidden, shared, port: port2 };
+    // execArgv []: a parent started with `--import tsx` must not pass its ESM hooks on to the worker
+    const w = new Worker(boot, { eval: true, workerData: data, transferList: [port2], execArgv: [] });
+    w.unref();
+    port1.unref();
+    workers.push(w);
+    ports.push(port1);
+  }
+
+  let ready = false;
+  let disposed = false;
+  const known = new Map<SharedArrayBuffer, number>(); // buffers the workers have been sent
+  let nextId = 1;
+  let partials: SharedArrayBuffer | null = null;
+  let partialsId = 0;
+  let xStage: Float32Array | null = null;
+  let yStage: Uint8Array | null = null;
+
+  const fail = (): never => {
+    const bytes = new Uint8Array(shared.err).slice();
+    const end = bytes.indexOf(0);
+    const msg = new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
+    throw new Error(`scratch worker thread failed: ${msg}`);
+  };
+
+  const spin = spins(threads);
+  const waitFor = (word: number, target: number, timeoutMs: number, what: string) => {
+    const t0 = Date.now();
+    if (spin) spinWhile(ctrl, word, Atomics.load(ctrl, word), CALLER_SPIN_MS);
+    for (;;) {
+      const v = Atomics.load(ctrl, word);
+      if (Atomics.load(ctrl, ERR)) fail();
+      if (v >= target) return;
+      const left = timeoutMs - (Date.now() - t0);
+      if (left <= 0) throw new Error(`scratch worker threads: ${what} timed out after ${timeoutMs} ms`);
+      Atomics.wait(ctrl, word, v, Math.min(left, 1000));
+    }
+  };
+
+  const register = (sab: SharedArrayBuffer, kind: BufferMsg['kind']): number => {
+    let id = known.get(sab);
+    if (id === undefined) {
+      id = nextId++;
+      known.set(sab, id);
+      const msg: BufferMsg = { id, kind, sab };
+      for (const p of ports) p.postMessage(msg);
+    }
+    return id;
+  };
+
+  /** Where the workers find a typed array: a registered shared buffer and an element offset. */
+  function placeX(x: Float32Array, n: number): [number, number] {
+    if (x.buffer instanceof SharedArrayBuffer) return [register(x.buffer, 'f32'), x.byteOffset / 4];
+    if (!xStage || xStage.length < n) xStage = new Float32Array(new SharedArrayBuffer(n * 4));
+    xStage.set(x.subarray(0, n));
+    return [register(xStage.buffer as SharedArrayBuffer, 'f32'), 0];
+  }
+  function placeY(y: Uint8Array, n: number): [number, number] {
+    if (y.buffer instanceof SharedArrayBuffer) return [register(y.buffer, 'u8'), y.byteOffset];
+    if (!yStage || yStage.length < n) yStage = new Uint8Array(new SharedArrayBuffer(n));
+    yStage.set(y.subarray(0, n));
+    return [register(yStage.buffer as SharedArrayBuffer, 'u8'), 0];
+  }
+
+  return {
+    threads,
+    hidden,
+    params: paramsView(shared.params, hidden),
+    grads: paramsView(shared.grads, hidden),
+    run(batch: Batch, act: Activation, lr: number | null): number {
+      if (disposed) throw new Error('scratch worker threads: used after dispose()');
+      const { m } = batch;
+      if (m < 1) throw new Error('gradients: empty batch');
+      if (!ready) {
+        waitFor(READY, threads, START_TIMEOUT_MS, 'starting');
+        ready = true;
+      }
+      const nb = Math.ceil(m / BLOCK);
+      const working = Math.min(threads, nb); // a batch of one block is done by worker 0 alone
+      if (nb > 1) {
+        const need = nb * sumsLength(hidden) * 8;
+        if (!partials || partials.byteLength < need) {
+          partials = new SharedArrayBuffer(need);
+          partialsId = register(partials, 'partials');
+        }
+      }
+      const [xid, xoff] = placeX(batch.x, m * INPUT);
+      const [yid, yoff] = placeY(batch.y, m);
+      ctrl[M] = m;
+      ctrl[XID] = xid;
+      ctrl[XOFF] = xoff;
+      ctrl[YID] = yid;
+      ctrl[YOFF] = yoff;
+      ctrl[ACT] = ACTIVATIONS.indexOf(act);
+      ctrl[UPDATE] = lr === null ? 0 : 1;
+      ctrl[PARTIALS] = partialsId;
+      ctrl[WORKING] = working;
+      f64[LR] = lr ?? 0;
+      Atomics.store(ctrl, DONE, 0);
+      Atomics.store(ctrl, BARRIER, 0);
+      for (let w = 0; w < working; w++) {
+        Atomics.add(ctrl, GEN0 + w, 1); // publishes the job (Atomics are sequentially consistent)
+        Atomics.notify(ctrl, GEN0 + w);
+      }
+      waitFor(DONE, working, 10 * 60_000, 'a step');
+      return f64[LOSS];
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      Atomics.store(ctrl, QUIT, 1);
+      for (let w = 0; w < threads; w++) {
+        Atomics.add(ctrl, GEN0 + w, 1);
+        Atomics.notify(ctrl, GEN0 + w);
+      }
+      for (const p of ports) p.close();
+      for (const w of workers) void w.terminate();
+    },
+  };
+}
+
+// ---- the worker side ----
+
+function workerMain(d: BootData): void {
+  const { id, hidden: h, shared, port } = d;
+  const ctrl = new Int32Array(shared.ctrl);
+  const f64 = new Float64Array(shared.f64);
+  const params = paramsView(shared.params, h);
+  const grads = paramsView(shared.grads, h);
+  const ws = createWorkspace(h, 0);
+  const L = sumsLength(h);
+  const f32 = new Map<number, Float32Array>();
+  const u8 = new Map<number, Uint8Array>();
+  const partials = new Map<number, { buf: Float64Array; views: GradSums[] }>();
+
+  const drain = () => {
+    for (let msg = receiveMessageOnPort(port); msg; msg = receiveMessageOnPort(port)) {
+      const b = msg.message as BufferMsg;
+      if (b.kind === 'f32') f32.set(b.id, new Float32Array(b.sab));
+      else if (b.kind === 'u8') u8.set(b.id, new Uint8Array(b.sab));
+      else partials.set(b.id, { buf: new Float64Array(b.sab), views: [] });
+    }
+  };
+  const sumsOf = (p: { buf: Float64Array; views: GradSums[] }, b: number): GradSums =>
+    (p.views[b] ??= sumsView(p.buf.subarray(b * L, (b + 1) * L), h));
+
+  function job(): void {
+    drain();
+    const m = ctrl[M];
+    const x = f32.get(ctrl[XID])!, y = u8.get(ctrl[YID])!;
+    const batch: Batch = { x: x.subarray(ctrl[XOFF], ctrl[XOFF] + m * INPUT), y: y.subarray(ctrl[YOFF], ctrl[YOFF] + m), m };
+    const act = ACTIVATIONS[ctrl[ACT]];
+    const lr = ctrl[UPDATE] ? f64[LR] : null;
+    const nb = Math.ceil(m / BLOCK);
+    const N = ctrl[WORKING];
+    if (nb === 1) {
+      // one block: worker 0 (alone) does exactly what the single-threaded code does
+      f64[LOSS] = gradientsInto(params, batch, grads, act, ws);
+      if (lr !== null) sgdUpdate(params, grads, lr);
+      return;
+    }
+    // each worker: a contiguous run of blocks, each block's sums from zero into its own slot
+    const p = partials.get(ctrl[PARTIALS])!;
+    const lo = Math.floor((id * nb) / N), hi = Math.floor(((id + 1) * nb) / N);
+    for (let b = lo; b < hi; b++) {
+      const s = sumsOf(p, b);
+      p.buf.fill(0, b * L, (b + 1) * L);
+      blockSums(params, batch, b * BLOCK, Math.min(m, (b + 1) * BLOCK), act, ws, s);
+    }
+    if (Atomics.add(ctrl, BARRIER, 1) + 1 === N) Atomics.notify(ctrl, BARRIER);
+    if (id !== 0) return;
+    // worker 0: all blocks in, add them up in block order (as gradientsInto does), then 1/m and the update
+    for (let v = Atomics.load(ctrl, BARRIER); v < N; v = Atomics.load(ctrl, BARRIER)) Atomics.wait(ctrl, BARRIER, v);
+    ws.total.fill(0);
+    for (let b = 0; b < nb; b++) addSums(ws.total, p.buf.subarray(b * L, (b + 1) * L));
+    f64[LOSS] = finishGradients(ws.totalSums, grads, h, m);
+    if (lr !== null) sgdUpdate(params, grads, lr);
+  }
+
+  Atomics.add(ctrl, READY, 1);
+  Atomics.notify(ctrl, READY);
+  const GEN = GEN0 + id;
+  const spin = spins(d.threads);
+  let gen = 0; // generations start at 0; the first job may be published before this line runs
+  for (;;) {
+    if (!(spin && spinWhile(ctrl, GEN, gen, WORKER_SPIN_MS))) Atomics.wait(ctrl, GEN, gen);
+    gen = Atomics.load(ctrl, GEN);
+    if (Atomics.load(ctrl, QUIT)) break;
+    try {
+      job();
+    } catch (e) {
+      const msg = new TextEncoder().encode(`worker ${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`).subarray(0, ERR_BYTES);
+      new Uint8Array(shared.err).set(msg);
+      Atomics.store(ctrl, ERR, 1);
+      Atomics.add(ctrl, BARRIER, d.threads); // release worker 0 if it waits at the barrier
+      Atomics.notify(ctrl, BARRIER);
+    }
+    if (Atomics.add(ctrl, DONE, 1) + 1 === ctrl[WORKING]) Atomics.notify(ctrl, DONE);
+  }
+  port.close();
+}
+
+if (!isMainThread && (workerData as BootData | undefined)?.kind === 'mnist-duel-scratch-worker') workerMain(workerData as BootData);
