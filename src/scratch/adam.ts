@@ -14,9 +14,9 @@
  * double has more than twice float32's precision, computing in double and rounding once gives the
  * correctly rounded float32 result of each +, −, ×, ÷ and √.
  */
-import { allocParams, checkParams, cloneParams, copyParams, PARAM_NAMES, type Activation, type Batch, type Params, type Trainer } from '../core/types.ts';
+import { allocParams, PARAM_NAMES, type Activation, type Params, type Trainer } from '../core/types.ts';
 import { UserError } from '../core/errors.ts';
-import { checkLearningRate, createWorkspace, gradientsInto, predict, type Workspace } from './network.ts';
+import { checkLearningRate, gradientsInto, scratchTrainer } from './network.ts';
 
 /** tfjs's `backend.epsilon()` on float32 backends: the default ε of tf.train.adam. */
 export const TFJS_EPSILON = 1e-7;
@@ -81,41 +81,23 @@ export function checkAdamOptions(o: AdamOptions): Required<AdamOptions> {
 export function createScratchAdamTrainer(opts: ScratchAdamOptions): Trainer {
   const { lr, beta1, beta2, epsilon } = checkAdamOptions(opts);
   const act = opts.activation ?? 'relu';
-  let params: Params | null = null;
   let grads: Params | null = null;
   let state: AdamState | null = null;
-  let ws: Workspace | undefined;
-  const need = (): Params => {
-    if (!params) throw new Error('scratch-adam: load(params) first');
-    return params;
-  };
-  const fit = (m: number): Workspace => {
-    const h = need().b1.length;
-    if (!ws || ws.hidden !== h || ws.capacity < m) ws = createWorkspace(h, m);
-    return ws;
-  };
-  return {
-    name: 'scratch-adam',
-    load(p: Params) {
-      const h = checkParams(p);
-      if (!params || params.b1.length !== h) {
-        params = allocParams(h);
-        grads = allocParams(h);
-      }
-      copyParams(p, params);
+  return scratchTrainer('scratch-adam', act, {
+    alloc(h) {
+      grads = allocParams(h);
+      return allocParams(h);
+    },
+    reset(h) {
       state = createAdamState(h, beta1, beta2);
     },
-    step(batch: Batch): number {
-      const p = need();
-      const loss = gradientsInto(p, batch, grads!, act, fit(batch.m));
+    step(p, batch, ws) {
+      const loss = gradientsInto(p, batch, grads!, act, ws);
       adamUpdate(p, grads!, state!, lr, beta1, beta2, epsilon);
       return loss;
     },
-    read: () => cloneParams(need()),
-    predict: (x: Float32Array, m: number) => predict(need(), x, m, { activation: act }, fit(m)),
     dispose() {
-      params = grads = state = null;
-      ws = undefined;
+      grads = state = null;
     },
-  };
+  });
 }

@@ -494,51 +494,65 @@ export function checkLearningRate(lr: number, what = 'learning rate'): void {
   }
 }
 
+/** What tells the scratch trainers apart: where the parameters live and how one step changes them. */
+export interface ScratchOptimizer {
+  /** storage for the parameters of a network of this width (called again if the width changes) */
+  alloc(hidden: number): Params;
+  /** forget any state (Adam's moments): called by every load() */
+  reset(hidden: number): void;
+  /** one update on one batch; returns the batch loss before it */
+  step(p: Params, batch: Batch, ws: Workspace): number;
+  dispose(): void;
+}
+
+/** A Trainer around a ScratchOptimizer: loading, reading, predicting and workspaces are the same for all. */
+export function scratchTrainer(name: string, act: Activation, opt: ScratchOptimizer): Trainer {
+  let params: Params | null = null;
+  let ws: Workspace | undefined;
+  const need = (): Params => {
+    if (!params) throw new Error(`${name}: load(params) first`);
+    return params;
+  };
+  const fit = (m: number): Workspace => (ws = ensureWorkspace(ws, need().b1.length, m));
+  return {
+    name,
+    load(p: Params) {
+      const h = checkParams(p);
+      if (!params || params.b1.length !== h) params = opt.alloc(h);
+      copyParams(p, params);
+      opt.reset(h);
+    },
+    step: (batch: Batch): number => opt.step(need(), batch, fit(batch.m)),
+    read: () => cloneParams(need()),
+    predict: (x: Float32Array, m: number): Uint8Array => predict(need(), x, m, { activation: act }, fit(m)),
+    dispose() {
+      opt.dispose();
+      params = null;
+      ws = undefined;
+    },
+  };
+}
+
 /** Plain gradient descent, as in the notebook's `gradient_descent`. */
 export function createScratchTrainer(opts: ScratchTrainerOptions): Trainer {
   checkLearningRate(opts.lr);
   const threads = opts.threads ?? 0;
   if (!Number.isInteger(threads) || threads < 0 || threads > 256) throw new UserError(`threads must be an integer in 0..256, got ${threads}`);
   const act = opts.activation ?? 'relu';
-  let params: Params | null = null;
-  let ws: Workspace | undefined;
   let pool: ThreadPool | null = null; // threads > 0: the pool owns the parameters, in shared memory
-  const need = (): Params => {
-    if (!params) throw new Error('scratch-gd: load(params) first');
-    return params;
-  };
-  return {
-    name: 'scratch-gd',
-    load(p: Params) {
-      const h = checkParams(p);
-      if (!params || params.b1.length !== h) {
-        if (threads > 0) {
-          pool?.dispose();
-          pool = createThreadPool(threads, h);
-          params = pool.params;
-        } else {
-          params = allocParams(h);
-        }
-      }
-      copyParams(p, params);
+  return scratchTrainer('scratch-gd', act, {
+    alloc(h) {
+      if (threads === 0) return allocParams(h);
+      pool?.dispose();
+      pool = createThreadPool(threads, h);
+      return pool.params;
     },
-    step(batch: Batch): number {
-      const p = need();
-      if (pool) return pool.run(batch, act, opts.lr);
-      ws = ensureWorkspace(ws, p.b1.length, batch.m);
-      return sgdStep(p, batch, act, ws, opts.lr); // gradientsInto + sgdUpdate, bit for bit
-    },
-    read: () => cloneParams(need()),
-    predict(x: Float32Array, m: number): Uint8Array {
-      const p = need();
-      ws = ensureWorkspace(ws, p.b1.length, m);
-      return predict(p, x, m, { activation: act }, ws);
-    },
+    reset() {},
+    // gradientsInto + sgdUpdate, bit for bit, on this thread or the pool's
+    step: (p, batch, ws) => (pool ? pool.run(batch, act, opts.lr) : sgdStep(p, batch, act, ws, opts.lr)),
     dispose() {
       pool?.dispose();
       pool = null;
-      params = null;
-      ws = undefined;
     },
-  };
+  });
 }
