@@ -11,18 +11,12 @@ import { environment } from '../src/harness/run.ts';
 import { BACKEND_NAMES, initBackend, type BackendInfo, type BackendName } from '../src/tfjs/backend.ts';
 import { EXIT, main } from '../src/cli/main.ts';
 import { progressReporter } from '../src/cli/progress.ts';
+import { sharedBatch } from '../src/scratch/threads.ts';
 import { BENCH_HELP, parseBenchArgs } from './args.ts';
 import { FULL_PLAN, SMOKE_PLAN, measure } from './measure.ts';
 import { BENCH_SCHEMA, BENCH_VERSION, deriveRows, goals, renderBench, terminalTable, type BenchResults } from './report.ts';
 import { ADAM_FLOPS_PER_PARAM, SGD_FLOPS_PER_PARAM, buildSuites, flopsPerSample, paramCount } from './suites.ts';
 
-function shared(b: Batch): Batch {
-  const x = new Float32Array(new SharedArrayBuffer(b.x.byteLength));
-  x.set(b.x);
-  const y = new Uint8Array(new SharedArrayBuffer(b.y.byteLength));
-  y.set(b.y);
-  return { x, y, m: b.m };
-}
 
 await main(async (signal) => {
   const argv = process.argv.slice(2);
@@ -35,7 +29,7 @@ await main(async (signal) => {
   // Shared memory, so that the scratch network's worker threads read the images in place; every other
   // implementation reads them exactly as from an ordinary ArrayBuffer (tfjs copies each batch anyway).
   const loaded = loadEmbedded();
-  const data = { ...loaded, train: shared(loaded.train), test: shared(loaded.test) };
+  const data = { ...loaded, train: sharedBatch(loaded.train), test: sharedBatch(loaded.test) };
 
   // Every backend that initialises here, in the order tfjs's `auto` would prefer them.
   const backends: BackendInfo[] = [];

@@ -350,3 +350,12 @@ function workerMain(d: BootData): void {
 }
 
 if (!isMainThread && (workerData as BootData | undefined)?.kind === 'mnist-duel-scratch-worker') workerMain(workerData as BootData);
+
+/** A copy of a batch in shared memory, which worker threads read in place (no staging copy per step). */
+export function sharedBatch(b: Batch): Batch {
+  const x = new Float32Array(new SharedArrayBuffer(b.x.byteLength));
+  x.set(b.x);
+  const y = new Uint8Array(new SharedArrayBuffer(b.y.byteLength));
+  y.set(b.y);
+  return { x, y, m: b.m };
+}

@@ -6,7 +6,7 @@ import { allocParams, copyParams, PARAM_NAMES, type Activation, type Batch, type
 import { loadEmbedded } from '../../src/data/index.ts';
 import { gradients64, to64 } from '../../src/harness/reference64.ts';
 import { BLOCK, createScratchTrainer, createWorkspace, gradientsInto } from '../../src/scratch/network.ts';
-import { createThreadPool, type ThreadPool } from '../../src/scratch/threads.ts';
+import { createThreadPool, sharedBatch, type ThreadPool } from '../../src/scratch/threads.ts';
 
 const mnist = loadEmbedded();
 const slice = (from: number, m: number): Batch => ({
@@ -14,14 +14,6 @@ const slice = (from: number, m: number): Batch => ({
   y: mnist.train.y.subarray(from, from + m),
   m,
 });
-/** The same samples in a SharedArrayBuffer (read in place by the workers, not staged). */
-function shared(b: Batch): Batch {
-  const x = new Float32Array(new SharedArrayBuffer(b.x.byteLength));
-  x.set(b.x);
-  const y = new Uint8Array(new SharedArrayBuffer(b.y.byteLength));
-  y.set(b.y);
-  return { x, y, m: b.m };
-}
 
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 function expectIdentical(a: Params, b: Params, label: string): void {
@@ -64,7 +56,7 @@ describe('scratch on worker threads', () => {
     const p = initParams(7, 10);
     const pools = [pool(1, 10), pool(2, 10), pool(3, 10)];
     for (const m of sizes) {
-      for (const b of [slice(300, m), shared(slice(300, m))]) {
+      for (const b of [slice(300, m), sharedBatch(slice(300, m))]) {
         const ref = grads(p, b, 'relu', null);
         for (const on of pools) {
           const got = grads(p, b, 'relu', on);
@@ -76,7 +68,7 @@ describe('scratch on worker threads', () => {
   });
 
   it('gradients: other activations and widths (the general path) too, and still match float64', () => {
-    const b = shared(slice(1000, BLOCK + 50));
+    const b = sharedBatch(slice(1000, BLOCK + 50));
     for (const [act, h] of [['tanh', 1], ['sigmoid', 128], ['relu', 128]] as const) {
       const p = initParams(3, h, 'he');
       const ref = grads(p, b, act, null);
@@ -91,7 +83,7 @@ describe('scratch on worker threads', () => {
   it('trainer: 40 GD steps with threads 2 equal threads 1 and the calling thread bit for bit', () => {
     const init = initParams(11, 10);
     const m = BLOCK + 300;
-    const batches = [0, 1, 2, 3].map((i) => shared(slice(i * m, m)));
+    const batches = [0, 1, 2, 3].map((i) => sharedBatch(slice(i * m, m)));
     const run = (threads: number) => {
       const t = createScratchTrainer({ lr: 0.1, threads });
       trainers.push(t);
