@@ -216,7 +216,7 @@ const SUITE_TITLES: Record<string, string> = {
   forward: 'Forward pass (inference: class predictions for a batch; full = the 10,000 test images)',
   gradients: 'Gradients (loss and gradients of the batch-mean cross-entropy; full = the 60,000 training images)',
   step: 'Training step (gradients + parameter update; full = one full-batch iteration over 60,000 images)',
-  data: 'Data loading (`loadEmbedded()`: the 60,000 + 10,000 embedded MNIST images, IDX .gz → Float32Array)',
+  data: 'Data loading (`loadEmbedded()`: the 60,000 + 10,000 embedded MNIST images, raw IDX bytes → Float32Array)',
   ceiling: 'Scalar ceiling',
 };
 
