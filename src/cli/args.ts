@@ -32,6 +32,7 @@ Trains every trainer from the same initial weights on the same batches, per seed
   --test-limit N     test on the first N test images
   --eval-every N     a learning-curve point every N steps (default: ~20 points)
   --sweep lr         also sweep learning rates (×0.1 … ×10 of --lr / --adam-lr) and chart them
+  --threads N        run scratch-gd's steps on N worker threads (0: none; bit-identical results) (default 0)
   --out DIR          where to write the report                         (default reports)
   --help             this text
 
@@ -65,6 +66,7 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     'test-limit': { type: 'string' },
     'eval-every': { type: 'string' },
     sweep: { type: 'string' },
+    threads: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }).values;
@@ -99,6 +101,7 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     oneOf('sweep', v.sweep, ['lr']);
     set('sweep', SWEEP_SCALES);
   }
+  if (v.threads !== undefined) set('threads', v.threads.trim() === '0' ? 0 : positiveInt('threads', v.threads, 64));
   const out = v.out ?? 'reports';
   if (out.trim() === '') fail('--out must name a folder');
   return { plan, out, help: v.help === true };

@@ -47,6 +47,8 @@ export interface Plan {
   agreementPoints: number;
   /** learning-rate sweep: multipliers of lr / adamLr to run (issue 7), absent = no sweep */
   sweep?: number[];
+  /** worker threads for scratch-gd's steps (0: on the calling thread); results are bit-identical */
+  threads: number;
 }
 
 export const PRESET_NAMES = ['default', 'notebook', 'smoke'] as const;
@@ -66,6 +68,7 @@ const base: Omit<Plan, 'preset'> = {
   evalEvery: 0,
   probe: 1000,
   agreementPoints: 4,
+  threads: 0,
 };
 
 export const PRESETS: Record<PresetName, Plan> = {
@@ -83,7 +86,7 @@ export function makeTrainer(id: TrainerId, plan: Plan, lrScale = 1): Trainer {
   const adamLr = plan.adamLr * lrScale;
   switch (id) {
     case 'scratch-gd':
-      return createScratchTrainer({ lr, activation });
+      return createScratchTrainer({ lr, activation, threads: plan.threads });
     case 'scratch-adam':
       return createScratchAdamTrainer({ lr: adamLr, activation });
     case 'tfjs-sgd':

@@ -95,6 +95,7 @@ function planSection(r: Results): string {
       ['schedule', `batch ${batch}, ${p.steps} steps (${p.stepsPerEpoch} per epoch), curve point every ${p.evalEvery} steps`],
       ['learning rates', `GD/SGD α = ${p.lr}; Adam α = ${p.adamLr} (β1 0.9, β2 0.999, ε 1e-7)`],
       ['seeds', p.seeds.join(', ')],
+      ['scratch-gd threads', p.threads > 0 ? `${p.threads} worker thread${p.threads > 1 ? 's' : ''} (bit-identical to none)` : 'none: the calling thread'],
       ['tfjs backend', tf],
       ['machine', `${e.cpu}, ${e.cores} cores, ${e.os}, Node ${e.node}`],
       ['commit, date', `${e.commit ?? 'n/a'}, ${e.date}`],

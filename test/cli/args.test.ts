@@ -36,6 +36,8 @@ describe('compare flags', () => {
     [['--preset', 'fast'], /--preset must be one of default, notebook, smoke/],
     [['--hidden', '0'], /--hidden must be between 1 and 4096/],
     [['--sweep', 'momentum'], /--sweep must be one of lr/],
+    [['--threads', '-2'], /--threads/],
+    [['--threads', 'many'], /--threads must be a positive integer/],
     [['--frobnicate'], /Unknown option '--frobnicate' \(see --help\)/],
     [['--lr'], /--lr.*argument missing|argument missing.*--lr|--lr <value>/],
     [['stray'], /positional|Unexpected argument/],

@@ -125,6 +125,13 @@ describe('compare, smoke preset', () => {
   it('same seed twice → identical results apart from timings and the date', () => {
     expect(withoutTimings(b)).toEqual(withoutTimings(a));
   });
+
+  it('scratch-gd on 2 worker threads gives the same runs, bit for bit, as on the calling thread', async () => {
+    const t: Results = JSON.parse(JSON.stringify(await runPlan({ ...plan, threads: 2 }, data, { command: 'test' })));
+    const strip = (r: Results) => (withoutTimings(r) as Results).runs.filter((x) => x.trainer === 'scratch-gd');
+    expect(strip(t)).toEqual(strip(a));
+    expect(t.plan.threads).toBe(2);
+  });
 });
 
 describe('learning-rate sweep, smoke variant', () => {
