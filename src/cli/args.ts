@@ -11,7 +11,7 @@ Trains every trainer from the same initial weights on the same batches, per seed
 <out>/compare.json (results) and <out>/compare.md (the report).
 
   --preset NAME      default | notebook | smoke                        (default: default)
-                       default   3 seeds, all trainers, batch 64, 3 epochs   (~3 min on 2 cores)
+                       default   3 seeds, all trainers, batch 64, 5 epochs   (~1 min on 2 cores)
                        notebook  the seed notebook: full batch, α = 0.10, 500 iterations,
                                  accuracy every 10 iterations, 1 seed
                        smoke     seconds: 2,000 train / 1,000 test images, 1 epoch

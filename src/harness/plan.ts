@@ -58,7 +58,7 @@ const base: Omit<Plan, 'preset'> = {
   seeds: [1, 2, 3],
   trainers: ['scratch-gd', 'tfjs-sgd', 'tfjs-adam', 'scratch-adam'],
   batch: 64,
-  epochs: 3,
+  epochs: 5,
   lr: 0.1,
   adamLr: 0.001,
   hidden: 10,
