@@ -31,7 +31,7 @@ Trains every trainer from the same initial weights on the same batches, per seed
   --limit N          train on the first N training images
   --test-limit N     test on the first N test images
   --eval-every N     a learning-curve point every N steps (default: ~20 points)
-  --sweep lr         also sweep learning rates (×0.1 … ×10 of --lr / --adam-lr) and chart them
+  --sweep lr         also sweep learning rates (×0.1 … ×30 of --lr / --adam-lr) and chart them
   --threads N        run scratch-gd's steps on N worker threads (0: none; bit-identical results) (default 0)
   --out DIR          where to write the report                         (default reports)
   --help             this text
@@ -45,7 +45,7 @@ export interface CompareArgs {
   help: boolean;
 }
 
-export const SWEEP_SCALES = [0.1, 0.3, 1, 3, 10];
+export const SWEEP_SCALES = [0.1, 0.3, 1, 3, 10, 30];
 
 export function parseCompareArgs(argv: string[]): CompareArgs {
   const v = parseFlags(argv, {

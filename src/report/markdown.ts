@@ -263,7 +263,7 @@ function sweepSection(r: Results): string {
     ...rows.map((x) => `  line [${x.means.map((m) => (100 * m).toFixed(2)).join(', ')}]`),
     '```',
     '',
-    `Lines: ${rows.map((x, i) => `${COLOR_NAMES[i]}: ${x.trainer}`).join(' · ')}.`,
+    `Lines: ${rows.map((x, i) => `${COLOR_NAMES[i]}: ${x.trainer}`).join(' · ')}. A scratch trainer and its tfjs twin run the same math on the same batches; where their figures differ, float32 rounding differences have been amplified by unstable training at a large learning rate.`,
     '',
     table(['trainer', ...scales.map((s) => `×${s}`), 'best α'], rows.map((x) => [x.trainer, ...x.means.map((m, i) => `${pct(m)}${i === x.best ? ' ★' : ''}`), lrf(x.lrs[x.best])])),
   ].join('\n');
