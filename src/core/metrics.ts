@@ -8,12 +8,6 @@ export function accuracy(pred: Uint8Array, y: Uint8Array): number {
   return y.length === 0 ? 0 : ok / y.length;
 }
 
-/** Mean cross-entropy −log p[y] from row-major m×10 probabilities (clamped at 1e-30 to stay finite). */
-export function crossEntropy(probs: Float32Array | Float64Array, y: Uint8Array): number {
-  let s = 0;
-  for (let i = 0; i < y.length; i++) s -= Math.log(Math.max(probs[i * CLASSES + y[i]], 1e-30));
-  return s / y.length;
-}
 
 /** confusion[t][p] = number of samples of true class t predicted as p. */
 export function confusion(pred: Uint8Array, y: Uint8Array): number[][] {
@@ -55,9 +49,6 @@ export function agreement(a: ArrayLike<number>, b: ArrayLike<number>): Agreement
   };
 }
 
-export function median(xs: number[]): number {
-  return quantile(xs, 0.5);
-}
 
 /** Linear-interpolated quantile (q in [0,1]). */
 export function quantile(xs: number[], q: number): number {

@@ -47,9 +47,6 @@ export interface Trainer {
   dispose(): void;
 }
 
-export function hiddenOf(p: Params): number {
-  return p.b1.length;
-}
 
 export function allocParams(hidden: number): Params {
   return {

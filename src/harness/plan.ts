@@ -11,7 +11,6 @@ import { createTfjsTrainer } from '../tfjs/network.ts';
 
 export const TRAINER_IDS = ['scratch-gd', 'tfjs-sgd', 'tfjs-adam', 'scratch-adam'] as const;
 export type TrainerId = (typeof TRAINER_IDS)[number];
-export const isTfjsTrainer = (t: TrainerId): boolean => t.startsWith('tfjs-');
 export const isAdamTrainer = (t: TrainerId): boolean => t.endsWith('-adam');
 
 export interface Plan {

@@ -24,15 +24,11 @@ export const pm = (xs: number[], f: (x: number) => string): string => {
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 const COLOR_NAMES = ['blue', 'orange', 'green', 'red', 'purple', 'brown'];
 
-export function trainersOf(r: Results): TrainerId[] {
-  return r.plan.trainers;
-}
-
 const okRuns = (r: Results, t: TrainerId): Run[] => r.runs.filter((x) => x.trainer === t && x.status === 'ok');
 
 /** Mean final test accuracy per trainer over the seeds where it finished. */
 export function summary(r: Results): { trainer: TrainerId; test: number[]; train: number[]; samplesPerSec: number[]; diverged: Run[] }[] {
-  return trainersOf(r).map((t) => ({
+  return r.plan.trainers.map((t) => ({
     trainer: t,
     test: okRuns(r, t).map((x) => x.final!.testAcc),
     train: okRuns(r, t).map((x) => x.final!.trainAcc),
@@ -123,7 +119,7 @@ export function meanCurve(r: Results, t: TrainerId, field: 'loss' | 'testAcc' | 
 }
 
 function chart(r: Results, field: 'loss' | 'testAcc', title: string): string {
-  const ts = trainersOf(r).filter((t) => okRuns(r, t).length > 0);
+  const ts = r.plan.trainers.filter((t) => okRuns(r, t).length > 0);
   if (ts.length === 0) return '_no finished runs_';
   const curves = ts.map((t) => meanCurve(r, t, field));
   const steps = curves[0].map((p) => p.step);

@@ -173,8 +173,3 @@ export async function initBackend(choice: 'auto' | BackendName = 'auto'): Promis
   });
 }
 
-/** The tfjs backend currently active, if it is one of ours. */
-export function currentBackend(): BackendName | null {
-  const b = tf.getBackend();
-  return (BACKEND_NAMES as readonly string[]).includes(b) ? (b as BackendName) : null;
-}

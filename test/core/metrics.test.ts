@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accuracy, agreement, confusion, crossEntropy, perClassAccuracy, quantile } from '../../src/core/metrics.ts';
+import { accuracy, agreement, confusion, perClassAccuracy, quantile } from '../../src/core/metrics.ts';
 
 describe('metrics', () => {
   it('accuracy, confusion matrix and per-class accuracy on a hand-made example', () => {
@@ -11,11 +11,6 @@ describe('metrics', () => {
     expect(c[1].slice(0, 3)).toEqual([0, 2, 0]);
     expect(c[2].slice(0, 3)).toEqual([1, 0, 0]);
     expect(perClassAccuracy(c).slice(0, 3)).toEqual([0.5, 1, 0]);
-  });
-
-  it('cross-entropy is −mean log p[y]', () => {
-    const probs = new Float32Array(20).fill(0.1);
-    expect(crossEntropy(probs, Uint8Array.from([3, 4]))).toBeCloseTo(Math.log(10), 6);
   });
 
   it('agreement: relative L2, max abs relative and cosine by hand', () => {
