@@ -254,6 +254,7 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
   const data = planData(plan, fullData);
   const rp = resolvePlan(plan, data);
   const backend = await initBackend(rp.backend);
+  const env = environment(backend, opts.command ?? ''); // the commit and date as the run starts
   // The curve's train accuracy: on the whole training set in full-batch mode (as the notebook prints it
   // every 10 iterations), else on its first 10,000 images to keep evaluation cheap.
   const curveTrain = rp.batch === 'full' ? data.train : limitBatch(data.train, Math.min(CURVE_TRAIN_SAMPLES, data.train.m));
@@ -315,7 +316,7 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
     version: RESULTS_VERSION,
     plan: rp,
     dataset: { name: data.name, source: data.source, train: data.train.m, test: data.test.m, curveTrainSamples: curveTrain.m },
-    environment: environment(backend, opts.command ?? ''),
+    environment: env,
     thresholds: { ...AGREEMENT_THRESHOLDS, divergenceLoss: DIVERGENCE_LOSS },
     runs,
     agreement: agreementPoints,
