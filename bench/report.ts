@@ -8,6 +8,7 @@ import type { Environment } from '../src/harness/results.ts';
 import type { BackendInfo } from '../src/tfjs/backend.ts';
 import type { Budget, Measurement } from './measure.ts';
 import type { TaskSpec } from './suites.ts';
+import { table } from '../src/report/markdown.ts';
 
 export const BENCH_SCHEMA = 'mnist-duel/bench';
 export const BENCH_VERSION = 1;
@@ -207,11 +208,6 @@ function goalValue(g: Goal): string {
   return g.target.endsWith('%') ? `${g.value.toFixed(0)}%` : `${g.value.toFixed(2)}×`;
 }
 
-function mdTable(head: string[], rows: string[][], align: string[]): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return [`| ${head.map(esc).join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
-}
-
 const SUITE_TITLES: Record<string, string> = {
   forward: 'Forward pass (inference: class predictions for a batch; full = the 10,000 test images)',
   gradients: 'Gradients (loss and gradients of the batch-mean cross-entropy; full = the 60,000 training images)',
@@ -231,11 +227,11 @@ export function renderBench(res: BenchResults): string {
   out.push(`_Generated from \`bench.json\` (bench schema v${res.version})${p.smoke ? ' — **smoke run: tiny budgets, numbers are not meaningful**' : ''}._`, '');
 
   out.push('## Goals', '');
-  out.push(mdTable(['goal', 'target', 'measured', ''], res.goals.map((g) => [g.what, g.target, goalValue(g), g.pass === null ? 'n/a' : g.pass ? 'pass' : 'FAIL']), [':--', '--:', '--:', ':-:']), '');
+  out.push(table(['goal', 'target', 'measured', ''], res.goals.map((g) => [g.what, g.target, goalValue(g), g.pass === null ? 'n/a' : g.pass ? 'pass' : 'FAIL']), [':--', '--:', '--:', ':-:']), '');
 
   out.push('## Environment', '');
   out.push(
-    mdTable(
+    table(
       ['', ''],
       [
         ['tfjs backends timed', res.backends.map(be).join('; ') || 'none'],
@@ -274,7 +270,7 @@ export function renderBench(res: BenchResults): string {
     const rs = rows.filter((r) => r.suite === s);
     if (rs.length === 0) continue;
     out.push(`## ${SUITE_TITLES[s]}`, '');
-    out.push(mdTable(COLUMNS.slice(1).map(String), rs.map((r) => cells(r).slice(1)), [':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']), '');
+    out.push(table(COLUMNS.slice(1).map(String), rs.map((r) => cells(r).slice(1)), [':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']), '');
   }
   return out.join('\n');
 }

@@ -43,9 +43,11 @@ export function bestTrainer(r: Results): TrainerId | null {
   return s.reduce((a, b) => (meanSd(b.test).mean > meanSd(a.test).mean ? b : a)).trainer;
 }
 
-function table(head: string[], rows: string[][], align?: string[]): string {
+/** A markdown table; `|` inside a cell is escaped. Default alignment: first column left, the rest right. */
+export function table(head: string[], rows: string[][], align?: string[]): string {
   const al = align ?? head.map((_, i) => (i === 0 ? ':--' : '--:'));
-  return [`| ${head.join(' | ')} |`, `| ${al.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const row = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [row(head), `| ${al.join(' | ')} |`, ...rows.map(row)].join('\n');
 }
 
 function verdict(r: Results): string {
