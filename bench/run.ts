@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { UserError } from '../src/core/errors.ts';
-import type { Batch } from '../src/core/types.ts';
+import { netSizes } from '../src/core/types.ts';
 import { loadEmbedded } from '../src/data/index.ts';
 import { writeAllAtomic } from '../src/harness/files.ts';
 import { environment } from '../src/harness/run.ts';
@@ -64,7 +64,7 @@ await main(async (signal) => {
     );
     progress.done();
     const { rows, ceilingGflops } = deriveRows(suites.tasks, ms);
-    const f = flopsPerSample(args.hidden);
+    const f = flopsPerSample(netSizes([args.hidden]));
     results = {
       schema: BENCH_SCHEMA,
       version: BENCH_VERSION,
@@ -80,7 +80,7 @@ await main(async (signal) => {
         budgets: plan.budgets,
         sizes: [...sizes.map(String), ...(args.smoke ? [] : ['full'])],
       },
-      flops: { forwardPerSample: f.forward, gradientsPerSample: f.gradients, params: paramCount(args.hidden), sgdPerParam: SGD_FLOPS_PER_PARAM, adamPerParam: ADAM_FLOPS_PER_PARAM },
+      flops: { forwardPerSample: f.forward, gradientsPerSample: f.gradients, params: paramCount(netSizes([args.hidden])), sgdPerParam: SGD_FLOPS_PER_PARAM, adamPerParam: ADAM_FLOPS_PER_PARAM },
       ceiling: ceilingGflops === null ? null : { gflops: ceilingGflops, kernel: 'a dot product of two 1,024-element Float32Arrays (in L1) with four independent double accumulators, 256 passes per call, 2 FLOPs per element' },
       rows,
       goals: goals(rows),

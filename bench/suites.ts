@@ -13,10 +13,11 @@
  * here means "dense-equivalent" work rate, the same yardstick for every implementation.
  */
 import { initParams } from '../src/core/init.ts';
-import { INPUT as INPUT_, type Batch, type Params, type Trainer } from '../src/core/types.ts';
+import { INPUT as INPUT_, netSizes, type Batch, type Params, type Trainer } from '../src/core/types.ts';
 import { loadEmbedded, type Dataset } from '../src/data/index.ts';
 import { createScratchAdamTrainer } from '../src/scratch/adam.ts';
-import { createScratchTrainer, createWorkspace, gradientsInto } from '../src/scratch/network.ts';
+import { createWorkspace, gradientsInto } from '../src/scratch/network.ts';
+import { createScratchTrainer } from '../src/scratch/trainer.ts';
 import { initBackend, type BackendName } from '../src/tfjs/backend.ts';
 import { createTfjsTrainer, gradients as tfjsGradients } from '../src/tfjs/network.ts';
 import { allocParams, copyParams } from '../src/core/types.ts';
@@ -31,13 +32,20 @@ export const LR_ADAM = 0.001;
 export const ADAM_FLOPS_PER_PARAM = 14;
 export const SGD_FLOPS_PER_PARAM = 2;
 
-export function flopsPerSample(h: number): { forward: number; gradients: number } {
-  const forward = 2 * (INPUT * h + h * 10);
-  return { forward, gradients: forward + 2 * (h * 10 + 10 * h + INPUT * h) };
+/** Dense FLOPs per sample: forward 2·Σ out·in; gradients add dW_l (2·out·in each) and dA_{l−1} for l ≥ 2. */
+export function flopsPerSample(sizes: readonly number[]): { forward: number; gradients: number } {
+  let forward = 0, backward = 0;
+  for (let l = 1; l < sizes.length; l++) {
+    forward += 2 * sizes[l] * sizes[l - 1];
+    backward += 2 * sizes[l] * sizes[l - 1] * (l >= 2 ? 2 : 1);
+  }
+  return { forward, gradients: forward + backward };
 }
 
-export function paramCount(h: number): number {
-  return INPUT * h + h + 10 * h + 10;
+export function paramCount(sizes: readonly number[]): number {
+  let n = 0;
+  for (let l = 1; l < sizes.length; l++) n += sizes[l] * sizes[l - 1] + sizes[l];
+  return n;
 }
 
 /** Which budget a task runs under: `light` (many fast calls) or `heavy` (a few calls of ~seconds). */
@@ -97,9 +105,10 @@ export interface Suites {
 /** Builds every task of the chosen suites. tfjs trainers are created on their own backend. */
 export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promise<Suites> {
   const { data, hidden: h, backends } = ctx;
-  const init: Params = initParams(1, h);
-  const flops = flopsPerSample(h);
-  const P = paramCount(h);
+  const sizes = netSizes([h]);
+  const init: Params = initParams(1, sizes);
+  const flops = flopsPerSample(sizes);
+  const P = paramCount(sizes);
   const trainers: Trainer[] = [];
   const pools: ThreadPool[] = [];
   const tasks: TaskSpec[] = [];
@@ -124,7 +133,7 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
   };
   const tfjs = async (be: BackendName, opt: 'sgd' | 'adam'): Promise<Trainer> => {
     await initBackend(be);
-    const t = createTfjsTrainer({ optimizer: opt, lr: opt === 'sgd' ? LR_SGD : LR_ADAM, hidden: h });
+    const t = createTfjsTrainer({ optimizer: opt, lr: opt === 'sgd' ? LR_SGD : LR_ADAM, sizes });
     t.load(init);
     trainers.push(t);
     return t;
@@ -149,14 +158,14 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
     for (const m of trainSizes) {
       const next = cycler(batchesOf(data.train, m));
       const perCall = m * flops.gradients;
-      const grads = allocParams(h);
-      const ws = createWorkspace(h, m);
-      add({ suite: 'gradients', impl: 'scratch', backend: 'js', threads: 0, m, fullM, flops: perCall, async: false, fn: () => gradientsInto(init, next(), grads, 'relu', ws) });
+      const grads = allocParams(sizes);
+      const ws = createWorkspace(sizes);
+      add({ suite: 'gradients', impl: 'scratch', backend: 'js', threads: 0, m, fullM, flops: perCall, async: false, fn: () => gradientsInto(init, next(), grads, 'relu', undefined, ws) });
       for (const th of ctx.threads) {
-        const pool = createThreadPool(th, h);
+        const pool = createThreadPool(th, sizes);
         pools.push(pool);
         copyParams(init, pool.params);
-        add({ suite: 'gradients', impl: 'scratch', backend: 'js', threads: th, m, fullM, flops: perCall, async: false, fn: () => pool.run(next(), 'relu', null) });
+        add({ suite: 'gradients', impl: 'scratch', backend: 'js', threads: th, m, fullM, flops: perCall, async: false, fn: () => pool.run(next(), 'relu', undefined, null) });
       }
       for (const be of backends) {
         add({ suite: 'gradients', impl: 'tfjs', backend: be, threads: 0, m, fullM, flops: perCall, async: true, before: switchTo(be), fn: () => tfjsGradients(init, next()) });

@@ -2,19 +2,23 @@
 import { INIT_KINDS, type InitKind } from '../core/init.ts';
 import { ACTIVATIONS, type Activation } from '../core/types.ts';
 import { BACKEND_NAMES, type BackendName } from '../tfjs/backend.ts';
-import { PRESET_NAMES, PRESETS, TRAINER_IDS, type Plan, type PresetName, type TrainerId } from '../harness/plan.ts';
-import { fail, list, oneOf, parseFlags, positiveInt, positiveNumber } from './flags.ts';
+import { DEEP_EPOCHS, PRESET_NAMES, PRESETS, TRAINER_IDS, type Plan, type PresetName, type TrainerId } from '../harness/plan.ts';
+import { fail, list, oneOf, parseFlags, positiveInt, positiveNumber, unitInterval } from './flags.ts';
 
 export const COMPARE_HELP = `npm run compare -- [flags]
 
 Trains every trainer from the same initial weights on the same batches, per seed, and writes
 <out>/compare.json (results) and <out>/compare.md (the report).
 
-  --preset NAME      default | notebook | smoke                        (default: default)
+  --preset NAME      default | notebook | smoke | deep | deep-smoke    (default: default)
                        default   3 seeds, all trainers, batch 64, 5 epochs   (~1 min on 2 cores)
                        notebook  the seed notebook: full batch, α = 0.10, 500 iterations,
                                  accuracy every 10 iterations, 1 seed
                        smoke     seconds: 2,000 train / 1,000 test images, 1 epoch
+                       deep      the deeper seed: 784 → 400 → 100 → 10, He init, dropout keep
+                                 0.4 / 0.5, Adam α = 0.005 (β1 0.8, β2 0.999), decay 1e-5,
+                                 batch 256, ${DEEP_EPOCHS} epochs, 1 seed               (≤ 10 min on 2 cores)
+                       deep-smoke  the deep preset in seconds: 2,048 train / 500 test images, 1 epoch
   --seeds LIST       comma-separated seeds, e.g. 1,2,3                 (integers 0..2147483647)
   --trainers LIST    any of ${TRAINER_IDS.join(', ')}
   --epochs N         passes over the training set (full batch: iterations)
@@ -22,7 +26,13 @@ Trains every trainer from the same initial weights on the same batches, per seed
   --batch N|full     samples per step, or the whole training set
   --lr X             learning rate of scratch-gd and tfjs-sgd          (default 0.1)
   --adam-lr X        learning rate of tfjs-adam and scratch-adam       (default 0.001)
-  --hidden N         hidden units                                      (default 10)
+  --layers LIST      hidden-layer widths, e.g. 400,100                 (default 10)
+  --hidden N         one hidden layer of N units (--layers N)
+  --keep LIST        dropout keep probability per hidden layer, in (0, 1]; 1 = no dropout
+                     (default: 1 for every layer)
+  --lr-decay X       learning-rate decay: epoch e trains at α/(1 + X·e)  (default 0)
+  --beta1 X          Adam's β1, in [0, 1)                              (default 0.9)
+  --beta2 X          Adam's β2, in [0, 1)                              (default 0.999)
   --activation NAME  ${ACTIVATIONS.join(' | ')}                             (default relu)
   --init NAME        ${INIT_KINDS.join(' | ')}: uniform(−0.5, 0.5) as the notebook, or He-normal
   --backend NAME     auto | ${BACKEND_NAMES.join(' | ')}    (auto: tensorflow → wasm → cpu)
@@ -32,7 +42,8 @@ Trains every trainer from the same initial weights on the same batches, per seed
   --test-limit N     test on the first N test images
   --eval-every N     a learning-curve point every N steps (default: ~20 points)
   --sweep lr         also sweep learning rates (×0.1 … ×30 of --lr / --adam-lr) and chart them
-  --threads N        run scratch-gd's steps on N worker threads (0: none; bit-identical results) (default 0)
+  --threads N        run the scratch trainers' steps on N worker threads (0: none; bit-identical
+                     results)                                          (default 0)
   --out DIR          where to write the report                         (default reports)
   --help             this text
 
@@ -58,6 +69,11 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     lr: { type: 'string' },
     'adam-lr': { type: 'string' },
     hidden: { type: 'string' },
+    layers: { type: 'string' },
+    keep: { type: 'string' },
+    'lr-decay': { type: 'string' },
+    beta1: { type: 'string' },
+    beta2: { type: 'string' },
     activation: { type: 'string' },
     init: { type: 'string' },
     backend: { type: 'string' },
@@ -71,7 +87,7 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     help: { type: 'boolean', short: 'h' },
   }).values;
   const preset = oneOf<PresetName>('preset', v.preset ?? 'default', PRESET_NAMES);
-  const plan: Plan = { ...PRESETS[preset], seeds: [...PRESETS[preset].seeds], trainers: [...PRESETS[preset].trainers] };
+  const plan: Plan = { ...PRESETS[preset], seeds: [...PRESETS[preset].seeds], trainers: [...PRESETS[preset].trainers], layers: [...PRESETS[preset].layers], keep: [...PRESETS[preset].keep] };
   const set = <K extends keyof Plan>(k: K, val: Plan[K]) => {
     plan[k] = val;
   };
@@ -86,7 +102,28 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
   if (v.batch !== undefined) set('batch', v.batch === 'full' ? 'full' : positiveInt('batch', v.batch));
   if (v.lr !== undefined) set('lr', positiveNumber('lr', v.lr));
   if (v['adam-lr'] !== undefined) set('adamLr', positiveNumber('adam-lr', v['adam-lr']));
-  if (v.hidden !== undefined) set('hidden', positiveInt('hidden', v.hidden, 4096));
+  if (v.hidden !== undefined && v.layers !== undefined) fail('give --layers or --hidden, not both');
+  if (v.hidden !== undefined) set('layers', [positiveInt('hidden', v.hidden, 4096)]);
+  if (v.layers !== undefined) set('layers', list('layers', v.layers, true).map((s) => positiveInt('layers', s, 4096)));
+  if (plan.layers.length > 16) fail(`--layers: at most 16 hidden layers, got ${plan.layers.length}`);
+  if (v.keep !== undefined) {
+    const keep = list('keep', v.keep, true).map((s) => {
+      const k = Number(s);
+      if (s === '' || !Number.isFinite(k) || k <= 0 || k > 1) fail(`--keep: '${s}' is not a keep probability in (0, 1]`);
+      return k;
+    });
+    if (keep.length !== plan.layers.length) fail(`--keep lists ${keep.length} value${keep.length > 1 ? 's' : ''} for ${plan.layers.length} hidden layer${plan.layers.length > 1 ? 's' : ''} (${plan.layers.join(',')})`);
+    set('keep', keep);
+  } else if (plan.keep.length !== plan.layers.length) {
+    set('keep', plan.layers.map(() => 1)); // the layers changed: no dropout unless --keep says so
+  }
+  if (v['lr-decay'] !== undefined) {
+    const d = Number(v['lr-decay']);
+    if (v['lr-decay'].trim() === '' || !Number.isFinite(d) || d < 0) fail(`--lr-decay must be a finite number ≥ 0, got '${v['lr-decay']}'`);
+    set('lrDecay', d);
+  }
+  if (v.beta1 !== undefined) set('beta1', unitInterval('beta1', v.beta1));
+  if (v.beta2 !== undefined) set('beta2', unitInterval('beta2', v.beta2));
   if (v.activation !== undefined) set('activation', oneOf<Activation>('activation', v.activation, ACTIVATIONS));
   if (v.init !== undefined) set('init', oneOf<InitKind>('init', v.init, INIT_KINDS));
   if (v.backend !== undefined) set('backend', oneOf<'auto' | BackendName>('backend', v.backend, ['auto', ...BACKEND_NAMES]));

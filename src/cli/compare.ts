@@ -1,8 +1,10 @@
 /** `npm run compare`: flags → plan → harness → results JSON + markdown report, written all at once. */
 import { join } from 'node:path';
 import { loadDataset } from '../data/index.ts';
-import { planData, runPlan } from '../harness/run.ts';
-import { summary, pct } from '../report/markdown.ts';
+import { planData } from '../harness/data.ts';
+import { runPlan } from '../harness/run.ts';
+import { pct } from '../report/markdown.ts';
+import { summary } from '../report/stats.ts';
 import { writeCompareReport } from '../report/write.ts';
 import { meanSd } from '../core/metrics.ts';
 import { COMPARE_HELP, parseCompareArgs } from './args.ts';

@@ -33,10 +33,17 @@ export function oneOf<T extends string>(flag: string, v: string, allowed: readon
   return v as T;
 }
 
-/** A comma-separated list without empty or repeated entries. */
-export function list(flag: string, v: string): string[] {
+/** A comma-separated list without empty entries (and, unless `repeats`, without repeated ones). */
+export function list(flag: string, v: string, repeats = false): string[] {
   const xs = v.split(',').map((s) => s.trim());
   if (xs.some((s) => s === '')) fail(`--${flag} must be a comma-separated list, got '${v}'`);
-  if (new Set(xs).size !== xs.length) fail(`--${flag} lists an entry twice: '${v}'`);
+  if (!repeats && new Set(xs).size !== xs.length) fail(`--${flag} lists an entry twice: '${v}'`);
   return xs;
+}
+
+/** A number in [0, 1) (Adam's β). */
+export function unitInterval(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) fail(`--${flag} must be a number in [0, 1), got '${v}'`);
+  return n;
 }

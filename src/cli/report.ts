@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { loadDataset } from '../data/index.ts';
 import { RESULTS_SCHEMA, RESULTS_VERSION, type Results } from '../harness/results.ts';
-import { planData } from '../harness/run.ts';
+import { planData } from '../harness/data.ts';
 import { writeCompareReport } from '../report/write.ts';
 import { parseFlags } from './flags.ts';
 import { EXIT, main } from './main.ts';

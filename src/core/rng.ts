@@ -6,11 +6,11 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 
-export type Stream = 'init' | 'batches' | 'holdout' | 'sample' | 'test' | 'gallery';
+export type Stream = 'init' | 'batches' | 'holdout' | 'sample' | 'test' | 'gallery' | 'dropout' | 'probe';
 
 // Fixed, distinct stream ids. The generator for (seed, stream) is xoroshiro128+ seeded with the seed,
 // then jumped stream-id times: each jump moves 2^64 steps ahead, so streams never overlap.
-const STREAM_ID: Record<Stream, number> = { init: 1, batches: 2, holdout: 3, sample: 4, test: 5, gallery: 6 };
+const STREAM_ID: Record<Stream, number> = { init: 1, batches: 2, holdout: 3, sample: 4, test: 5, gallery: 6, dropout: 7, probe: 8 };
 
 export interface Rng {
   /** uniform in [0, 1), 53 random bits */
@@ -19,6 +19,8 @@ export interface Rng {
   int(from: number, to: number): number;
   /** standard normal (Box–Muller) */
   normal(): number;
+  /** the generator's next raw 32 bits, as a signed integer in −2^31..2^31−1 */
+  int32(): number;
 }
 
 export function rng(seed: number, stream: Stream): Rng {
@@ -31,6 +33,7 @@ export function rng(seed: number, stream: Stream): Rng {
   return {
     float: () => uniformFloat64(g),
     int: (from, to) => uniformInt(g, from, to),
+    int32: () => g.next(),
     normal() {
       if (spare !== null) {
         const s = spare;

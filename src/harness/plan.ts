@@ -1,17 +1,25 @@
 /**
- * A plan: which trainers, which seeds, which schedule. Presets are plans with names; the CLI only turns
- * flags into a Plan, and the harness only runs Plans.
+ * A plan: which trainers, which seeds, which schedule, which network. Presets are plans with names; the
+ * CLI only turns flags into a Plan, and the harness only runs Plans.
  */
 import type { Activation, Trainer } from '../core/types.ts';
 import type { InitKind } from '../core/init.ts';
 import type { BackendName } from '../tfjs/backend.ts';
-import { createScratchTrainer } from '../scratch/network.ts';
+import { createScratchTrainer } from '../scratch/trainer.ts';
 import { createScratchAdamTrainer } from '../scratch/adam.ts';
 import { createTfjsTrainer } from '../tfjs/network.ts';
+import { netSizes } from '../core/types.ts';
 
 export const TRAINER_IDS = ['scratch-gd', 'tfjs-sgd', 'tfjs-adam', 'scratch-adam'] as const;
 export type TrainerId = (typeof TRAINER_IDS)[number];
 export const isAdamTrainer = (t: TrainerId): boolean => t.endsWith('-adam');
+export const isScratchTrainer = (t: TrainerId): boolean => t.startsWith('scratch-');
+
+/** Trainers that run the same math on the same batches in two implementations: [hand-written, tfjs]. */
+export const TWINS: readonly (readonly [TrainerId, TrainerId])[] = [
+  ['scratch-gd', 'tfjs-sgd'],
+  ['scratch-adam', 'tfjs-adam'],
+];
 
 export interface Plan {
   /** the preset the plan started from (flags may have changed it; the command line is in the results) */
@@ -24,11 +32,19 @@ export interface Plan {
   epochs: number;
   /** total steps, overriding epochs when set */
   iterations?: number;
-  /** learning rate of the gradient-descent trainers (scratch-gd, tfjs-sgd) */
+  /** learning rate of the gradient-descent trainers (scratch-gd, tfjs-sgd), at epoch 0 */
   lr: number;
-  /** learning rate of the Adam trainers */
+  /** learning rate of the Adam trainers, at epoch 0 */
   adamLr: number;
-  hidden: number;
+  /** learning-rate decay: epoch e (from 0) trains at α0 / (1 + lrDecay·e), for every trainer */
+  lrDecay: number;
+  /** Adam's β1 and β2 (ε is tfjs's default, 1e-7) */
+  beta1: number;
+  beta2: number;
+  /** hidden-layer widths: [10] is the notebook's 784 → 10 → 10, [400, 100] the deep seed's */
+  layers: number[];
+  /** keep probability of inverted dropout, per hidden layer (1 = no dropout) */
+  keep: number[];
   activation: Activation;
   init: InitKind;
   backend: 'auto' | BackendName;
@@ -44,13 +60,13 @@ export interface Plan {
   probe: number;
   /** gradient-agreement checkpoints along the scratch trajectory, besides the initial weights */
   agreementPoints: number;
-  /** learning-rate sweep: multipliers of lr / adamLr to run (issue 7), absent = no sweep */
+  /** learning-rate sweep: multipliers of lr / adamLr to run, absent = no sweep */
   sweep?: number[];
-  /** worker threads for scratch-gd's steps (0: on the calling thread); results are bit-identical */
+  /** worker threads for the scratch trainers' steps (0: on the calling thread); results are bit-identical */
   threads: number;
 }
 
-export const PRESET_NAMES = ['default', 'notebook', 'smoke'] as const;
+export const PRESET_NAMES = ['default', 'notebook', 'smoke', 'deep', 'deep-smoke'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 const base: Omit<Plan, 'preset'> = {
@@ -60,7 +76,11 @@ const base: Omit<Plan, 'preset'> = {
   epochs: 5,
   lr: 0.1,
   adamLr: 0.001,
-  hidden: 10,
+  lrDecay: 0,
+  beta1: 0.9,
+  beta2: 0.999,
+  layers: [10],
+  keep: [1],
   activation: 'relu',
   init: 'uniform',
   backend: 'auto',
@@ -70,6 +90,25 @@ const base: Omit<Plan, 'preset'> = {
   threads: 0,
 };
 
+/** The deeper seed's recipe: 784 → 400 → 100 → 10, He init, Adam (α 0.005, β1 0.8, β2 0.999), dropout keep 0.4 / 0.5, decay 1e-5, batch 256. */
+const deep: Omit<Plan, 'preset'> = {
+  ...base,
+  seeds: [1],
+  layers: [400, 100],
+  keep: [0.4, 0.5],
+  init: 'he',
+  adamLr: 0.005,
+  beta1: 0.8,
+  beta2: 0.999,
+  lrDecay: 1e-5,
+  batch: 256,
+  epochs: 10,
+  agreementPoints: 3,
+  probe: 500,
+};
+
+export const DEEP_EPOCHS = deep.epochs;
+
 export const PRESETS: Record<PresetName, Plan> = {
   /** a few epochs of mini-batches, 3 seeds, every trainer: the committed report */
   default: { ...base, preset: 'default' },
@@ -77,24 +116,34 @@ export const PRESETS: Record<PresetName, Plan> = {
   notebook: { ...base, preset: 'notebook', seeds: [1], batch: 'full', epochs: 500, evalEvery: 10, adamLr: 0.01 },
   /** seconds: for tests and a first look */
   smoke: { ...base, preset: 'smoke', seeds: [1], batch: 10, epochs: 1, limit: 2000, testLimit: 1000, probe: 100, agreementPoints: 2, adamLr: 0.01 },
+  /** the deeper seed's network and recipe */
+  deep: { ...deep, preset: 'deep' },
+  /** the deep preset in seconds: for tests */
+  'deep-smoke': { ...deep, preset: 'deep-smoke', epochs: 1, limit: 2048, testLimit: 500, probe: 50, agreementPoints: 1 },
 };
 
 export function makeTrainer(id: TrainerId, plan: Plan, lrScale = 1): Trainer {
   const activation = plan.activation;
-  const lr = plan.lr * lrScale;
-  const adamLr = plan.adamLr * lrScale;
+  const lr = trainerLr(id, plan) * lrScale;
+  const sizes = netSizes(plan.layers);
+  const adam = { lr, beta1: plan.beta1, beta2: plan.beta2 };
   switch (id) {
     case 'scratch-gd':
       return createScratchTrainer({ lr, activation, threads: plan.threads });
     case 'scratch-adam':
-      return createScratchAdamTrainer({ lr: adamLr, activation });
+      return createScratchAdamTrainer({ ...adam, activation, threads: plan.threads });
     case 'tfjs-sgd':
-      return createTfjsTrainer({ optimizer: 'sgd', lr, activation, hidden: plan.hidden });
+      return createTfjsTrainer({ optimizer: 'sgd', lr, activation, sizes });
     case 'tfjs-adam':
-      return createTfjsTrainer({ optimizer: 'adam', lr: adamLr, activation, hidden: plan.hidden });
+      return createTfjsTrainer({ optimizer: 'adam', ...adam, activation, sizes });
   }
 }
 
 export function trainerLr(id: TrainerId, plan: Plan): number {
   return isAdamTrainer(id) ? plan.adamLr : plan.lr;
+}
+
+/** The learning rate of epoch e (from 0): α0 / (1 + decay·e). */
+export function decayedLr(lr0: number, decay: number, epoch: number): number {
+  return lr0 / (1 + decay * epoch);
 }

@@ -6,14 +6,14 @@
  * `environment.commit`-independent fields aside, and the `timing` objects is identical between runs.
  */
 import type { Agreement } from '../core/metrics.ts';
-import type { ParamName } from '../core/types.ts';
 import type { BackendInfo } from '../tfjs/backend.ts';
 import type { Plan, TrainerId } from './plan.ts';
 
 export const RESULTS_SCHEMA = 'mnist-duel/results';
-export const RESULTS_VERSION = 1;
+/** 2: networks are layer lists (plan.layers, keep, lrDecay, beta1/beta2; per-tensor lists W1 b1 W2 b2 …; drift per twin pair) */
+export const RESULTS_VERSION = 2;
 
-/** Thresholds of the gradient-agreement check (issue 4), applied per tensor. */
+/** Thresholds of the gradient-agreement check, applied per tensor and per pair of implementations. */
 export const AGREEMENT_THRESHOLDS = { relL2: 1e-5, maxAbsRel: 1e-5, cosineMin: 1 - 1e-6 } as const;
 
 /**
@@ -44,6 +44,8 @@ export interface CurvePoint {
 }
 
 export interface Timing {
+  /** where the steps ran: 'calling thread', or e.g. '2 worker threads' */
+  ranOn: string;
   warmupSteps: number; // run before timing, on a throwaway copy of the same start
   totalMs: number; // sum of timed step durations (evaluation excluded)
   stepMedianMs: number;
@@ -77,23 +79,36 @@ export interface Run {
   gallery?: { predictions: number[]; wrong: WrongItem[] };
 }
 
-export type TensorAgreement = Record<ParamName, { scratchVsTfjs: Agreement; scratchVsF64: Agreement; tfjsVsF64: Agreement }>;
+/** The implementations whose gradients are compared at each checkpoint. */
+export const IMPLEMENTATIONS = ['scratch', 'tfjs', 'f64'] as const;
+export type Implementation = (typeof IMPLEMENTATIONS)[number];
+
+/** One tensor at one checkpoint: each implementation against the float64 reference, and scratch vs tfjs. */
+export interface TensorAgreement {
+  tensor: string; // W1, b1, W2, …
+  scratchVsTfjs: Agreement;
+  scratchVsF64: Agreement;
+  tfjsVsF64: Agreement;
+}
 
 export interface AgreementPoint {
   seed: number;
   step: number; // 0 = initial weights; otherwise scratch-gd's weights after this many steps
-  loss: { scratch: number; tfjs: number; f64: number };
-  tensors: TensorAgreement;
-  pass: boolean;
+  dropout: boolean; // gradients taken with the probe's dropout masks
+  loss: Record<Implementation, number>;
+  tensors: TensorAgreement[];
+  pass: boolean; // every tensor and pair within the thresholds
 }
 
 export interface DriftPoint {
   step: number;
-  relL2: Record<ParamName, number>; // ‖W_tfjs − W_scratch‖ / ‖W_scratch‖ per tensor
+  relL2: Record<string, number>; // per tensor: ‖W_b − W_a‖ / ‖W_a‖
 }
 
+/** Twin trainers (same math, same init, same batches and masks) along their trajectories. */
 export interface Drift {
   seed: number;
+  pair: [TrainerId, TrainerId]; // a: hand-written, b: tfjs
   lr: number;
   points: DriftPoint[];
 }
@@ -101,7 +116,9 @@ export interface Drift {
 export interface Results {
   schema: typeof RESULTS_SCHEMA;
   version: typeof RESULTS_VERSION;
-  plan: Plan & { steps: number; stepsPerEpoch: number; batchSize: number };
+  plan: Plan & { steps: number; stepsPerEpoch: number; batchSize: number; sizes: number[] };
+  /** W1 b1 W2 b2 …: the order of every per-tensor list */
+  tensors: string[];
   dataset: { name: string; source: string; train: number; test: number; curveTrainSamples: number };
   environment: Environment;
   thresholds: typeof AGREEMENT_THRESHOLDS & { divergenceLoss: number };

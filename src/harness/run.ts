@@ -5,18 +5,20 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, release, type } from 'node:os';
+import { maskStream, usesDropout, type MaskStream } from '../core/dropout.ts';
 import { initParams } from '../core/init.ts';
 import { accuracy, agreement, confusion, quantile } from '../core/metrics.ts';
 import { permutation, rng } from '../core/rng.ts';
 import { gather, makeSchedule, stepsForEpochs } from '../core/schedule.ts';
-import { CLASSES, INPUT, PARAM_NAMES, type Batch, type Params, type ParamName, type Trainer } from '../core/types.ts';
+import { CLASSES, INPUT, netSizes, tensorNames, tensors, type Batch, type Params, type Trainer } from '../core/types.ts';
 import type { Dataset } from '../data/index.ts';
 import { limitBatch } from '../data/index.ts';
-import { probabilities, gradients as scratchGradients } from '../scratch/network.ts';
+import { planData } from './data.ts';
+import { probabilities, gradients as scratchGradients } from '../scratch/index.ts';
+import { gradients64, to64 } from '../scratch/reference64.ts';
 import { initBackend, type BackendInfo } from '../tfjs/backend.ts';
-import { gradients as tfjsGradients } from '../tfjs/network.ts';
-import { makeTrainer, trainerLr, type Plan, type TrainerId } from './plan.ts';
-import { gradients64, to64 } from './reference64.ts';
+import { gradients as tfjsGradients } from '../tfjs/index.ts';
+import { decayedLr, isScratchTrainer, makeTrainer, trainerLr, TWINS, type Plan, type TrainerId } from './plan.ts';
 import {
   AGREEMENT_THRESHOLDS,
   DIVERGENCE_LOSS,
@@ -32,6 +34,7 @@ import {
   type TensorAgreement,
   type WrongItem,
 } from './results.ts';
+import type { Agreement } from '../core/metrics.ts';
 
 export interface ProgressEvent {
   label: string; // e.g. "seed 1 · tfjs-adam"
@@ -50,6 +53,7 @@ const WARMUP_STEPS = 5;
 const CURVE_TRAIN_SAMPLES = 10_000;
 const GALLERY_SAMPLE = 16;
 const GALLERY_WRONG = 16;
+const DRIFT_POINTS = 10;
 
 export type ResolvedPlan = Results['plan'];
 
@@ -59,7 +63,14 @@ export function resolvePlan(plan: Plan, data: Dataset): ResolvedPlan {
   const batch = plan.batch === 'full' ? 'full' : batchSize;
   const steps = plan.iterations ?? stepsForEpochs(n, batch, plan.epochs);
   const evalEvery = plan.evalEvery > 0 ? plan.evalEvery : Math.max(1, Math.round(steps / 20));
-  return { ...plan, batch, steps, evalEvery, batchSize, stepsPerEpoch: batch === 'full' ? 1 : Math.floor(n / batchSize) };
+  const stepsPerEpoch = batch === 'full' ? 1 : Math.floor(n / batchSize);
+  return { ...plan, batch, steps, evalEvery, batchSize, stepsPerEpoch, sizes: netSizes(plan.layers) };
+}
+
+/** Where a trainer's steps run, as the reports say it. */
+export function ranOn(id: TrainerId, plan: Plan): string {
+  if (!isScratchTrainer(id) || plan.threads === 0) return 'calling thread';
+  return `${plan.threads} worker thread${plan.threads > 1 ? 's' : ''}`;
 }
 
 export function environment(backend: BackendInfo | null, command: string): Environment {
@@ -83,21 +94,13 @@ export function environment(backend: BackendInfo | null, command: string): Envir
   };
 }
 
-/** Applies data limits from the plan. */
-export function planData(plan: Plan, data: Dataset): Dataset {
-  return {
-    ...data,
-    train: plan.limit ? limitBatch(data.train, plan.limit) : data.train,
-    test: plan.testLimit ? limitBatch(data.test, plan.testLimit) : data.test,
-  };
-}
-
 const rotate = <T>(xs: T[], k: number): T[] => xs.map((_, i) => xs[(i + k) % xs.length]);
 const lossJson = (l: number): number | string => (Number.isFinite(l) ? l : String(l));
 
-function stats(ms: number[], batchSize: number, warmupSteps: number): Run['timing'] {
+function stats(ms: number[], batchSize: number, warmupSteps: number, where: string): Run['timing'] {
   const totalMs = ms.reduce((a, b) => a + b, 0);
   return {
+    ranOn: where,
     warmupSteps,
     totalMs,
     stepMedianMs: quantile(ms, 0.5),
@@ -109,11 +112,12 @@ function stats(ms: number[], batchSize: number, warmupSteps: number): Run['timin
 
 interface TrainerRun {
   run: Run;
-  snapshots: Map<number, Params>; // step → weights after that step (kept for scratch-gd and tfjs-sgd)
+  snapshots: Map<number, Params>; // step → weights after that step, at the snapshot steps
 }
 
 interface TrainOptions {
-  keepSnapshots: boolean;
+  /** the steps after which to keep a copy of the weights (for drift and agreement) */
+  snapshotAt: Set<number>;
   label: string;
   lrScale?: number;
   /** learning-curve points (false: only the final evaluation, for sweeps) */
@@ -135,21 +139,31 @@ export function mostConfidentlyWrong(probs: Float32Array, y: Uint8Array, k: numb
 
 async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: number, init: Params, curveTrain: Batch, opts: RunOptions, o: TrainOptions): Promise<TrainerRun> {
   const { steps } = plan;
-  const { keepSnapshots, label, lrScale = 1 } = o;
+  const { snapshotAt, label, lrScale = 1 } = o;
   const evalEvery = o.curve === false ? steps : plan.evalEvery;
   const spec = { batch: plan.batch, steps };
   const lr = trainerLr(id, plan) * lrScale;
   const t: Trainer = makeTrainer(id, plan, lrScale);
   const snapshots = new Map<number, Params>();
+  // the same masks for every trainer at the same step: a fresh stream per pass
+  const masksOf = (): MaskStream | null => (usesDropout(plan.keep) ? maskStream(seed, plan.layers, plan.keep) : null);
+  const epochLr = (s: number) => decayedLr(lr, plan.lrDecay, Math.floor(s / plan.stepsPerEpoch));
   try {
     // Warm-up on a throwaway pass from the same start, so JIT and wasm compilation are not timed.
     const warm = makeSchedule(data.train, seed, spec);
+    const warmMasks = masksOf();
     const warmupSteps = Math.min(WARMUP_STEPS, steps);
     await t.load(init);
-    for (let s = 0; s < warmupSteps; s++) await t.step(warm.batch(s));
+    for (let s = 0; s < warmupSteps; s++) {
+      const b = warm.batch(s);
+      await t.step(b, warmMasks?.masks(s, b.m));
+    }
     await t.load(init);
+    t.setLearningRate(lr);
 
     const sched = makeSchedule(data.train, seed, spec);
+    const dropout = masksOf();
+    let rate = lr;
     const evalAt = async (step: number, loss: number): Promise<CurvePoint> => ({
       step,
       epoch: (step * plan.batchSize) / data.train.m,
@@ -170,8 +184,11 @@ async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: 
       }
       if (opts.signal?.aborted) throw new Error('interrupted');
       const b = sched.batch(s);
+      const masks = dropout?.masks(s, b.m);
+      const r = epochLr(s);
+      if (r !== rate) t.setLearningRate((rate = r));
       const t0 = performance.now();
-      const loss = await t.step(b);
+      const loss = await t.step(b, masks);
       ms.push(performance.now() - t0);
       if (s === 0) curve[0].loss = loss; // the first batch's loss at the initial weights
       if (!(Number.isFinite(loss) && loss <= DIVERGENCE_LOSS)) {
@@ -184,8 +201,8 @@ async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: 
       if (done % evalEvery === 0 || done === steps) {
         curve.push(await evalAt(done, lossSum / lossN));
         lossSum = lossN = 0;
-        if (keepSnapshots) snapshots.set(done, await t.read());
       }
+      if (snapshotAt.has(done)) snapshots.set(done, await t.read());
       opts.onProgress?.({ label, done, total: steps });
     }
     let final: Run['final'] = null;
@@ -213,7 +230,7 @@ async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: 
         curve,
         final,
         confusion: conf,
-        timing: stats(ms, plan.batchSize, warmupSteps),
+        timing: stats(ms, plan.batchSize, warmupSteps, ranOn(id, plan)),
         ...(gallery ? { gallery } : {}),
       },
       snapshots,
@@ -223,24 +240,27 @@ async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: 
   }
 }
 
-function relL2(a: Float32Array, b: Float32Array): number {
+function relL2Of(a: Float32Array, b: Float32Array): number {
   return agreement(a, b).relL2;
 }
 
-async function agreementAt(seed: number, step: number, p: Params, probe: Batch, plan: ResolvedPlan): Promise<AgreementPoint> {
-  const opts = { activation: plan.activation };
+async function agreementAt(seed: number, step: number, p: Params, probe: Batch, masks: Float32Array[] | undefined, plan: ResolvedPlan): Promise<AgreementPoint> {
+  const opts = { activation: plan.activation, masks };
   const s = scratchGradients(p, probe, opts);
   const t = await tfjsGradients(p, probe, opts);
-  const r = gradients64(to64(p), probe, plan.activation);
-  const tensors = {} as TensorAgreement;
-  let pass = true;
-  for (const k of PARAM_NAMES) {
-    const a = agreement(s.grads[k], t.grads[k]);
-    tensors[k] = { scratchVsTfjs: a, scratchVsF64: agreement(s.grads[k], r.grads[k]), tfjsVsF64: agreement(t.grads[k], r.grads[k]) };
-    const th = AGREEMENT_THRESHOLDS;
-    if (!(a.relL2 <= th.relL2 && a.maxAbsRel <= th.maxAbsRel && a.cosine >= th.cosineMin)) pass = false;
-  }
-  return { seed, step, loss: { scratch: s.loss, tfjs: t.loss, f64: r.loss }, tensors, pass };
+  const r = gradients64(to64(p), probe, opts);
+  const names = tensorNames(p.layers.length);
+  const [gs, gt, gr] = [tensors(s.grads), tensors(t.grads), r.grads.layers.flatMap((l) => [l.W, l.b])];
+  const th = AGREEMENT_THRESHOLDS;
+  const within = (a: Agreement) => a.relL2 <= th.relL2 && a.maxAbsRel <= th.maxAbsRel && a.cosine >= th.cosineMin;
+  const list: TensorAgreement[] = names.map((tensor, i) => ({
+    tensor,
+    scratchVsTfjs: agreement(gs[i], gt[i]),
+    scratchVsF64: agreement(gs[i], gr[i]),
+    tfjsVsF64: agreement(gt[i], gr[i]),
+  }));
+  const pass = list.every((x) => within(x.scratchVsTfjs) && within(x.scratchVsF64) && within(x.tfjsVsF64));
+  return { seed, step, dropout: masks !== undefined, loss: { scratch: s.loss, tfjs: t.loss, f64: r.loss }, tensors: list, pass };
 }
 
 /** Evenly spaced picks of k items from xs, always including the last. */
@@ -266,14 +286,19 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
   const gallerySeed = rp.seeds[0];
   const galleryIdx = Array.from(permutation(rng(gallerySeed, 'gallery'), data.test.m).subarray(0, Math.min(GALLERY_SAMPLE, data.test.m)));
 
+  // Weights are kept after these steps, for the drift tables and the agreement checkpoints: at most
+  // DRIFT_POINTS of the curve points, evenly spread, always including the last.
+  const curveSteps = Array.from({ length: rp.steps }, (_, i) => i + 1).filter((s) => s % rp.evalEvery === 0 || s === rp.steps);
+  const snapshotAt = new Set(spread(curveSteps, DRIFT_POINTS));
+  const names = tensorNames(rp.sizes.length - 1);
+
   for (const [si, seed] of rp.seeds.entries()) {
-    const init = initParams(seed, rp.hidden, rp.init);
+    const init = initParams(seed, rp.sizes, rp.init);
     const snaps = new Map<TrainerId, Map<number, Params>>();
     // Alternate which trainer runs first, so none always runs on a cold (or warm) machine.
     for (const id of rotate(rp.trainers, si)) {
-      const keepSnapshots = id === 'scratch-gd' || id === 'tfjs-sgd';
       const { run, snapshots } = await trainOne(id, rp, data, seed, init, curveTrain, opts, {
-        keepSnapshots,
+        snapshotAt,
         label: `seed ${seed} · ${id}`,
         gallery: si === 0 ? galleryIdx : undefined,
       });
@@ -281,30 +306,33 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
       if (run.status === 'ok') snaps.set(id, snapshots);
     }
 
-    // Gradient agreement on a fixed probe batch: at the initial weights and along scratch-gd's trajectory.
+    // Gradient agreement on a fixed probe batch (with its own dropout masks when the plan drops): at the
+    // initial weights and along scratch-gd's trajectory (or the first scratch trainer's).
     const m = Math.min(rp.probe, data.train.m);
     const probe = gather(data.train, permutation(rng(seed, 'sample'), data.train.m), 0, m, { x: new Float32Array(m * INPUT), y: new Uint8Array(m), m });
-    const scratchSnaps = snaps.get('scratch-gd');
-    const along = scratchSnaps ? spread([...scratchSnaps.entries()], rp.agreementPoints) : [];
-    for (const [step, p] of [[0, init] as [number, Params], ...along]) agreementPoints.push(await agreementAt(seed, step, p, probe, rp));
+    const probeMasks = usesDropout(rp.keep) ? maskStream(seed, rp.layers, rp.keep, 'probe').masks(0, m) : undefined;
+    const along = (snaps.get('scratch-gd') ?? snaps.get('scratch-adam'))?.entries();
+    const points = along ? spread([...along], rp.agreementPoints) : [];
+    for (const [step, p] of [[0, init] as [number, Params], ...points]) agreementPoints.push(await agreementAt(seed, step, p, probe, probeMasks, rp));
 
-    // Trajectory drift of tfjs SGD from scratch GD (same math, same batches, same α).
-    const tfSnaps = snaps.get('tfjs-sgd');
-    if (scratchSnaps && tfSnaps) {
-      const points = [...scratchSnaps.keys()].filter((s) => tfSnaps.has(s)).map((step) => {
-        const a = scratchSnaps.get(step)!, b = tfSnaps.get(step)!;
-        const r = {} as Record<ParamName, number>;
-        for (const k of PARAM_NAMES) r[k] = relL2(b[k], a[k]);
-        return { step, relL2: r };
+    // Trajectory drift of each tfjs trainer from its hand-written twin (same math, batches, masks, α).
+    for (const [a, b] of TWINS) {
+      const sa = snaps.get(a), sb = snaps.get(b);
+      if (!sa || !sb) continue;
+      const pts = [...sa.keys()].filter((s) => sb.has(s)).map((step) => {
+        const ta = tensors(sa.get(step)!), tb = tensors(sb.get(step)!);
+        const relL2: Record<string, number> = {};
+        names.forEach((k, i) => (relL2[k] = relL2Of(tb[i], ta[i])));
+        return { step, relL2 };
       });
-      drift.push({ seed, lr: rp.lr, points });
+      drift.push({ seed, pair: [a, b], lr: trainerLr(a, rp), points: pts });
     }
 
     // Learning-rate sweep: each trainer at each multiple of its learning rate, final test accuracy only.
     if (rp.sweep) {
       for (const scale of rp.sweep) {
         for (const id of rp.trainers) {
-          const { run } = await trainOne(id, rp, data, seed, init, curveTrain, opts, { keepSnapshots: false, label: `seed ${seed} · sweep ${id} ×${scale}`, lrScale: scale, curve: false });
+          const { run } = await trainOne(id, rp, data, seed, init, curveTrain, opts, { snapshotAt: new Set(), label: `seed ${seed} · sweep ${id} ×${scale}`, lrScale: scale, curve: false });
           sweep.push({ trainer: id, seed, scale, lr: run.lr, status: run.status, testAcc: run.final?.testAcc ?? null });
         }
       }
@@ -315,6 +343,7 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
     schema: RESULTS_SCHEMA,
     version: RESULTS_VERSION,
     plan: rp,
+    tensors: names,
     dataset: { name: data.name, source: data.source, train: data.train.m, test: data.test.m, curveTrainSamples: curveTrain.m },
     environment: env,
     thresholds: { ...AGREEMENT_THRESHOLDS, divergenceLoss: DIVERGENCE_LOSS },

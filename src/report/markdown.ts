@@ -3,10 +3,10 @@
  * is read from (or averaged from) the results, formatted by the helpers below.
  */
 import { meanSd, perClassAccuracy } from '../core/metrics.ts';
-import { PARAM_NAMES, type ParamName } from '../core/types.ts';
 import type { TrainerId } from '../harness/plan.ts';
-import type { Results, Run } from '../harness/results.ts';
+import type { Results, TensorAgreement } from '../harness/results.ts';
 import { gallerySection } from './gallery.ts';
+import { bestTrainer, meanCurve, okRuns, summary } from './stats.ts';
 
 // ---- formatting (exported so tests can check the markdown against the JSON) ----
 export const pct = (x: number): string => (100 * x).toFixed(2);
@@ -23,25 +23,6 @@ export const pm = (xs: number[], f: (x: number) => string): string => {
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 const COLOR_NAMES = ['blue', 'orange', 'green', 'red', 'purple', 'brown'];
-
-const okRuns = (r: Results, t: TrainerId): Run[] => r.runs.filter((x) => x.trainer === t && x.status === 'ok');
-
-/** Mean final test accuracy per trainer over the seeds where it finished. */
-export function summary(r: Results): { trainer: TrainerId; test: number[]; train: number[]; samplesPerSec: number[]; diverged: Run[] }[] {
-  return r.plan.trainers.map((t) => ({
-    trainer: t,
-    test: okRuns(r, t).map((x) => x.final!.testAcc),
-    train: okRuns(r, t).map((x) => x.final!.trainAcc),
-    samplesPerSec: r.runs.filter((x) => x.trainer === t && x.timing.totalMs > 0).map((x) => x.timing.samplesPerSec),
-    diverged: r.runs.filter((x) => x.trainer === t && x.status === 'diverged'),
-  }));
-}
-
-export function bestTrainer(r: Results): TrainerId | null {
-  const s = summary(r).filter((x) => x.test.length > 0);
-  if (s.length === 0) return null;
-  return s.reduce((a, b) => (meanSd(b.test).mean > meanSd(a.test).mean ? b : a)).trainer;
-}
 
 /** A markdown table; `|` inside a cell is escaped. Default alignment: first column left, the rest right. */
 export function table(head: string[], rows: string[][], align?: string[]): string {
@@ -68,7 +49,7 @@ function verdict(r: Results): string {
     lines.push(`- **Speed:** **${f.trainer}** is fastest at ${rate(meanSd(f.samplesPerSec).mean)} samples/s` + (next ? `, ${(meanSd(f.samplesPerSec).mean / meanSd(next.samplesPerSec).mean).toFixed(2)}× ${next.trainer}.` : '.'));
   }
   if (r.agreement.length > 0) {
-    const worst = Math.max(...r.agreement.flatMap((a) => PARAM_NAMES.map((k) => a.tensors[k].scratchVsTfjs.relL2)));
+    const worst = Math.max(...r.agreement.flatMap((a) => a.tensors.map((t) => t.scratchVsTfjs.relL2)));
     const failed = r.agreement.filter((a) => !a.pass).length;
     lines.push(
       failed === 0
@@ -89,9 +70,10 @@ function planSection(r: Results): string {
     [
       ['preset', p.preset],
       ['data', `${r.dataset.source}: ${r.dataset.train.toLocaleString('en-US')} train / ${r.dataset.test.toLocaleString('en-US')} test images`],
-      ['network', `784 → ${p.hidden} ${p.activation} → 10 softmax, ${p.init} init`],
+      ['network', `${p.sizes.map((n, i) => (i === 0 || i === p.sizes.length - 1 ? String(n) : `${n} ${p.activation}`)).join(' → ')} softmax, ${p.init} init`],
+      ['dropout', p.keep.some((k) => k < 1) ? `keep ${p.keep.join(' / ')} on the hidden layers (inverted; the same seeded masks for every trainer)` : 'none'],
       ['schedule', `batch ${batch}, ${p.steps} steps (${p.stepsPerEpoch} per epoch), curve point every ${p.evalEvery} steps`],
-      ['learning rates', `GD/SGD α = ${p.lr}; Adam α = ${p.adamLr} (β1 0.9, β2 0.999, ε 1e-7)`],
+      ['learning rates', `GD/SGD α = ${p.lr}; Adam α = ${p.adamLr} (β1 ${p.beta1}, β2 ${p.beta2}, ε 1e-7)${p.lrDecay > 0 ? `; decay α0/(1 + ${p.lrDecay}·epoch)` : ''}`],
       ['seeds', p.seeds.join(', ')],
       ['scratch-gd threads', p.threads > 0 ? `${p.threads} worker thread${p.threads > 1 ? 's' : ''} (bit-identical to none)` : 'none: the calling thread'],
       ['tfjs backend', tf],
@@ -111,13 +93,6 @@ function accuracySection(r: Results): string {
     `${x.test.length}/${r.plan.seeds.length}` + (x.diverged.length ? ` (${x.diverged.length} diverged)` : ''),
   ]);
   return table(['trainer', 'train accuracy %', 'test accuracy %', 'seeds finished'], rows);
-}
-
-/** Mean over seeds of a curve field per trainer, at the steps every finished run shares. */
-export function meanCurve(r: Results, t: TrainerId, field: 'loss' | 'testAcc' | 'trainAcc'): { step: number; value: number }[] {
-  const runs = okRuns(r, t);
-  if (runs.length === 0) return [];
-  return runs[0].curve.map((pt, i) => ({ step: pt.step, value: runs.reduce((a, x) => a + x.curve[i][field], 0) / runs.length }));
 }
 
 function chart(r: Results, field: 'loss' | 'testAcc', title: string): string {
@@ -153,6 +128,7 @@ function timingSection(r: Results): string {
     const sps = x.samplesPerSec.length ? meanSd(x.samplesPerSec).mean : 0;
     return [
       x.trainer,
+      [...new Set(runs.map((y) => y.timing.ranOn))].join(', '),
       pm(runs.map((y) => y.timing.totalMs / 1000), (v) => v.toFixed(2)),
       pm(runs.map((y) => y.timing.stepMedianMs), ms),
       runs.map((y) => `${ms(y.timing.stepP25Ms)}–${ms(y.timing.stepP75Ms)}`).join(', '),
@@ -161,23 +137,24 @@ function timingSection(r: Results): string {
     ];
   });
   return [
-    table(['trainer', 'training time s', 'step median ms', 'step p25–p75 ms (per seed)', 'samples/s', 'vs fastest'], rows),
+    table(['trainer', 'ran on', 'training time s', 'step median ms', 'step p25–p75 ms (per seed)', 'samples/s', 'vs fastest'], rows),
     '',
-    `Step times exclude evaluation and the ${r.runs[0]?.timing.warmupSteps ?? 0} warm-up steps run before timing. Trainers run one after another on one core; their order rotates with the seed.`,
+    `Step times exclude evaluation and the ${r.runs[0]?.timing.warmupSteps ?? 0} warm-up steps run before timing. Trainers run one after another; their order rotates with the seed.`,
   ].join('\n');
 }
 
-function agreementRow(t: Results['agreement'][number]['tensors'][ParamName], th: Results['thresholds']): string[] {
+function agreementRow(t: TensorAgreement, th: Results['thresholds']): string[] {
+  const within = (a: TensorAgreement['scratchVsTfjs']) => a.relL2 <= th.relL2 && a.maxAbsRel <= th.maxAbsRel && a.cosine >= th.cosineMin;
   const a = t.scratchVsTfjs;
-  const ok = a.relL2 <= th.relL2 && a.maxAbsRel <= th.maxAbsRel && a.cosine >= th.cosineMin;
+  const ok = within(a) && within(t.scratchVsF64) && within(t.tfjsVsF64);
   return [sci(a.relL2), sci(a.maxAbsRel), sci(1 - a.cosine), sci(t.scratchVsF64.relL2), sci(t.tfjsVsF64.relL2), ok ? '✅ pass' : '❌ FAIL'];
 }
 
 /** Per tensor, the checkpoint where scratch and tfjs differ most (by relative L2). */
-export function worstAgreement(r: Results): { tensor: ParamName; seed: number; step: number; t: Results['agreement'][number]['tensors'][ParamName] }[] {
-  return PARAM_NAMES.map((k) => {
-    const a = r.agreement.reduce((x, y) => (y.tensors[k].scratchVsTfjs.relL2 > x.tensors[k].scratchVsTfjs.relL2 ? y : x));
-    return { tensor: k, seed: a.seed, step: a.step, t: a.tensors[k] };
+export function worstAgreement(r: Results): { tensor: string; seed: number; step: number; t: TensorAgreement }[] {
+  return r.tensors.map((name, i) => {
+    const a = r.agreement.reduce((x, y) => (y.tensors[i].scratchVsTfjs.relL2 > x.tensors[i].scratchVsTfjs.relL2 ? y : x));
+    return { tensor: name, seed: a.seed, step: a.step, t: a.tensors[i] };
   });
 }
 
@@ -186,9 +163,10 @@ function agreementSection(r: Results): string {
   const th = r.thresholds;
   const head = ['rel L2', 'max abs rel', '1 − cos', 'scratch vs f64', 'tfjs vs f64', 'check'];
   const worst = worstAgreement(r).map((w) => [w.tensor, `${w.seed} / ${w.step}`, ...agreementRow(w.t, th)]);
-  const all = r.agreement.flatMap((a) => PARAM_NAMES.map((k) => [String(a.seed), String(a.step), k, ...agreementRow(a.tensors[k], th)]));
+  const all = r.agreement.flatMap((a) => a.tensors.map((t) => [String(a.seed), String(a.step), t.tensor, ...agreementRow(t, th)]));
+  const dropout = r.agreement.some((a) => a.dropout) ? ' The gradients are taken with dropout on: the probe batch has its own seeded masks, handed to every implementation.' : '';
   return [
-    `Gradients of the batch-mean cross-entropy on a fixed probe batch of ${Math.min(r.plan.probe, r.dataset.train)} training images, at the initial weights (step 0) and at scratch-gd's weights along its trajectory: ${r.agreement.length} checkpoints in all. Pass: relative L2 ≤ ${sci(th.relL2)}, max|a−b|/max|b| ≤ ${sci(th.maxAbsRel)} and 1 − cosine ≤ ${sci(1 - th.cosineMin)}, per tensor, scratch vs tfjs. The two f64 columns give each implementation's relative L2 error against an independent float64 implementation.`,
+    `Gradients of the batch-mean cross-entropy on a fixed probe batch of ${Math.min(r.plan.probe, r.dataset.train)} training images, at the initial weights (step 0) and at a scratch trainer's weights along its trajectory: ${r.agreement.length} checkpoints in all.${dropout} Pass: relative L2 ≤ ${sci(th.relL2)}, max|a−b|/max|b| ≤ ${sci(th.maxAbsRel)} and 1 − cosine ≤ ${sci(1 - th.cosineMin)}, per tensor, for scratch vs tfjs and for each against an independent float64 implementation (the two f64 columns give their relative L2 errors).`,
     '',
     'Worst checkpoint per tensor:',
     '',
@@ -203,15 +181,15 @@ function agreementSection(r: Results): string {
 }
 
 function driftSection(r: Results): string {
-  if (r.drift.length === 0) return '_scratch-gd and tfjs-sgd did not both finish, so there is no drift to show_';
+  if (r.drift.length === 0) return '_no pair of twin trainers (scratch-gd and tfjs-sgd, scratch-adam and tfjs-adam) both finished, so there is no drift to show_';
   const parts: string[] = [
-    'Same initial weights, same batches, same α: the two trajectories differ only by floating-point rounding. Relative L2 distance ‖W_tfjs − W_scratch‖ / ‖W_scratch‖ per tensor:',
+    'Twin trainers, the hand-written one and its tfjs counterpart: same initial weights, same batches (and dropout masks), same α, so the two trajectories differ only by floating-point rounding. Relative L2 distance ‖W_tfjs − W_scratch‖ / ‖W_scratch‖ per tensor:',
     '',
   ];
   for (const d of r.drift) {
-    parts.push(`Seed ${d.seed} (α = ${d.lr}):`, '');
+    parts.push(`${d.pair[0]} vs ${d.pair[1]}, seed ${d.seed} (α = ${lrf(d.lr)}):`, '');
     const pts = d.points.length > 10 ? d.points.filter((_, i) => i % Math.ceil(d.points.length / 10) === 0 || i === d.points.length - 1) : d.points;
-    parts.push(table(['step', ...PARAM_NAMES], pts.map((p) => [String(p.step), ...PARAM_NAMES.map((k) => sci(p.relL2[k]))])));
+    parts.push(table(['step', ...r.tensors], pts.map((p) => [String(p.step), ...r.tensors.map((k) => sci(p.relL2[k]))])));
     parts.push('');
   }
   return parts.join('\n').trimEnd();
@@ -267,7 +245,7 @@ function sweepSection(r: Results): string {
   ].join('\n');
 }
 
-export const SECTIONS = ['Verdict', 'Plan and environment', 'Accuracy', 'Learning curves', 'Timing', 'Gradient agreement', 'Trajectory drift: scratch GD vs tfjs SGD', 'Confusion matrix of the best trainer', 'Prediction gallery'] as const;
+export const SECTIONS = ['Verdict', 'Plan and environment', 'Accuracy', 'Learning curves', 'Timing', 'Gradient agreement', 'Trajectory drift of the twins', 'Confusion matrix of the best trainer', 'Prediction gallery'] as const;
 
 export function renderCompare(r: Results): string {
   const body: Record<(typeof SECTIONS)[number], string> = {
@@ -277,7 +255,7 @@ export function renderCompare(r: Results): string {
     'Learning curves': [chart(r, 'loss', 'Training loss'), '', chart(r, 'testAcc', 'Test accuracy %')].join('\n'),
     Timing: timingSection(r),
     'Gradient agreement': agreementSection(r),
-    'Trajectory drift: scratch GD vs tfjs SGD': driftSection(r),
+    'Trajectory drift of the twins': driftSection(r),
     'Confusion matrix of the best trainer': confusionSection(r),
     'Prediction gallery': gallerySection(r),
   };

@@ -14,9 +14,11 @@
  * double has more than twice float32's precision, computing in double and rounding once gives the
  * correctly rounded float32 result of each +, −, ×, ÷ and √.
  */
-import { allocParams, PARAM_NAMES, type Activation, type Params, type Trainer } from '../core/types.ts';
+import { allocParams, tensors, type Activation, type Params, type Trainer } from '../core/types.ts';
 import { UserError } from '../core/errors.ts';
-import { checkLearningRate, gradientsInto, scratchTrainer } from './network.ts';
+import { gradientsInto } from './network.ts';
+import { checkLearningRate, checkThreads, scratchTrainer } from './trainer.ts';
+import { createThreadPool, type ThreadPool } from './threads.ts';
 
 /** tfjs's `backend.epsilon()` on float32 backends: the default ε of tf.train.adam. */
 export const TFJS_EPSILON = 1e-7;
@@ -37,8 +39,8 @@ export interface AdamState {
 
 const f = Math.fround;
 
-export function createAdamState(hidden: number, beta1: number, beta2: number): AdamState {
-  return { m: allocParams(hidden), v: allocParams(hidden), accBeta1: f(beta1), accBeta2: f(beta2) };
+export function createAdamState(sizes: readonly number[], beta1: number, beta2: number): AdamState {
+  return { m: allocParams(sizes), v: allocParams(sizes), accBeta1: f(beta1), accBeta2: f(beta2) };
 }
 
 /** One Adam update of `p` with gradients `g`, in place. */
@@ -46,8 +48,9 @@ export function adamUpdate(p: Params, g: Params, s: AdamState, lr: number, beta1
   const b1 = f(beta1), b2 = f(beta2), c1 = f(1 - beta1), c2 = f(1 - beta2), eps = f(epsilon), negLr = f(-lr);
   const oneMinusAcc1 = f(1 - s.accBeta1);
   const oneMinusAcc2 = f(1 - s.accBeta2);
-  for (const k of PARAM_NAMES) {
-    const w = p[k], d = g[k], m = s.m[k], v = s.v[k];
+  const ws = tensors(p), ds = tensors(g), ms = tensors(s.m), vs = tensors(s.v);
+  for (let k = 0; k < ws.length; k++) {
+    const w = ws[k], d = ds[k], m = ms[k], v = vs[k];
     for (let i = 0; i < w.length; i++) {
       const gi = d[i];
       const mi = f(f(m[i] * b1) + f(gi * c1)); // m = m·β1 + g·(1−β1)
@@ -65,6 +68,8 @@ export function adamUpdate(p: Params, g: Params, s: AdamState, lr: number, beta1
 
 export interface ScratchAdamOptions extends AdamOptions {
   activation?: Activation;
+  /** worker threads for the gradients (the update runs on the calling thread); 0: none */
+  threads?: number;
 }
 
 export function checkAdamOptions(o: AdamOptions): Required<AdamOptions> {
@@ -77,26 +82,36 @@ export function checkAdamOptions(o: AdamOptions): Required<AdamOptions> {
   return { lr: o.lr, beta1, beta2, epsilon };
 }
 
-/** The fourth trainer: the scratch network's gradients with the Adam update above. */
+/** The scratch network's gradients with the Adam update above. */
 export function createScratchAdamTrainer(opts: ScratchAdamOptions): Trainer {
   const { lr, beta1, beta2, epsilon } = checkAdamOptions(opts);
+  const threads = checkThreads(opts.threads ?? 0);
   const act = opts.activation ?? 'relu';
   let grads: Params | null = null;
   let state: AdamState | null = null;
-  return scratchTrainer('scratch-adam', act, {
-    alloc(h) {
-      grads = allocParams(h);
-      return allocParams(h);
+  let pool: ThreadPool | null = null;
+  return scratchTrainer('scratch-adam', act, lr, {
+    alloc(sizes) {
+      if (threads === 0) {
+        grads = allocParams(sizes);
+        return allocParams(sizes);
+      }
+      pool?.dispose();
+      pool = createThreadPool(threads, sizes);
+      grads = pool.grads;
+      return pool.params;
     },
-    reset(h) {
-      state = createAdamState(h, beta1, beta2);
+    reset(sizes) {
+      state = createAdamState(sizes, beta1, beta2);
     },
-    step(p, batch, ws) {
-      const loss = gradientsInto(p, batch, grads!, act, ws);
-      adamUpdate(p, grads!, state!, lr, beta1, beta2, epsilon);
+    step(p, batch, masks, ws, rate) {
+      const loss = pool ? pool.run(batch, act, masks, null) : gradientsInto(p, batch, grads!, act, masks, ws);
+      adamUpdate(p, grads!, state!, rate, beta1, beta2, epsilon);
       return loss;
     },
     dispose() {
+      pool?.dispose();
+      pool = null;
       grads = state = null;
     },
   });

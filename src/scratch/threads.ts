@@ -20,18 +20,20 @@
  *
  * Data: parameters and gradients live in SharedArrayBuffers owned by the pool (`pool.params`,
  * `pool.grads`). A batch whose arrays already sit in a SharedArrayBuffer is read in place (its buffer is
- * sent to the workers once); any other batch is copied into a shared staging buffer first.
+ * sent to the workers once); any other batch is copied into a shared staging buffer first, and so are
+ * dropout masks.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
-import { ACTIVATIONS, CLASSES as CLASSES_, INPUT as INPUT_, type Activation, type Batch, type Params } from '../core/types.ts';
+import { ACTIVATIONS, INPUT as INPUT_, hiddenOf, type Activation, type Batch, type Layer, type Params } from '../core/types.ts';
 import { UserError } from '../core/errors.ts';
 import { addSums, BLOCK, blockSums, createWorkspace, finishGradients, gradientsInto, sgdUpdate, sumsLength, sumsView, type GradSums } from './network.ts';
 
 const INPUT: number = INPUT_;
-const CLASSES: number = CLASSES_;
+/** Memory for the blocks' partial sums of one wave (at least one slot per worker). */
+const PARTIALS_BYTES = 64 * 1024 * 1024;
 
 // control words (Int32Array over a SharedArrayBuffer)
 const DONE = 1; // workers finished with the current job
@@ -40,7 +42,11 @@ const READY = 3; // workers started
 const ERR = 4; // 1 when a worker failed; the message is in the error buffer
 const QUIT = 5; // 1: workers exit at the next generation
 const M = 6, XID = 7, XOFF = 8, YID = 9, YOFF = 10, ACT = 11, UPDATE = 12, PARTIALS = 13, WORKING = 14;
-const GEN0 = 16; // GEN0 + id: worker id's job generation, bumped by the caller to start a job on that worker
+const MASKS = 15; // 1: masks in the staging buffer MID (0: no dropout)
+const MID = 16;
+const SLOTS = 17; // blocks per wave
+const WAVE = 18; // waves worker 0 has added up in the current job
+const GEN0 = 20; // GEN0 + id: worker id's job generation, bumped by the caller to start a job on that worker
 const ctrlWords = (threads: number) => GEN0 + threads;
 // float64 words
 const LR = 0, LOSS = 1;
@@ -68,7 +74,7 @@ interface Shared {
   ctrl: SharedArrayBuffer; // Int32 × ctrlWords(threads)
   f64: SharedArrayBuffer; // Float64 × 2
   err: SharedArrayBuffer; // UTF-8 error message
-  params: SharedArrayBuffer; // Float32: W1 | b1 | W2 | b2
+  params: SharedArrayBuffer; // Float32: W1 | b1 | W2 | b2 | …
   grads: SharedArrayBuffer; // same layout
 }
 
@@ -76,7 +82,7 @@ interface BootData {
   kind: 'mnist-duel-scratch-worker';
   id: number;
   threads: number;
-  hidden: number;
+  sizes: number[];
   shared: Shared;
   port: MessagePort;
 }
@@ -84,44 +90,47 @@ interface BootData {
 /** A registered shared buffer, sent to every worker once: batch data (float32 or uint8) or the partial sums. */
 type BufferMsg = { id: number; kind: 'f32' | 'u8' | 'partials'; sab: SharedArrayBuffer };
 
-function paramsView(sab: SharedArrayBuffer, h: number): Params {
+function paramsView(sab: SharedArrayBuffer, sizes: readonly number[]): Params {
   let o = 0;
   const take = (n: number) => {
     const a = new Float32Array(sab, o * 4, n);
     o += n;
     return a;
   };
-  return { W1: take(h * INPUT), b1: take(h), W2: take(CLASSES * h), b2: take(CLASSES) };
+  const layers: Layer[] = [];
+  for (let l = 1; l < sizes.length; l++) layers.push({ W: take(sizes[l] * sizes[l - 1]), b: take(sizes[l]) });
+  return { layers };
 }
 
-const paramFloats = (h: number) => h * INPUT + h + CLASSES * h + CLASSES;
+const paramFloats = (sizes: readonly number[]) => sumsLength(sizes) - 1;
+const maskFloats = (sizes: readonly number[]) => hiddenOf(sizes).reduce((a, b) => a + b, 0);
 
 export interface ThreadPool {
   readonly threads: number;
-  readonly hidden: number;
+  readonly sizes: readonly number[];
   /** The pool's parameters, in shared memory: what `run` reads and (with an lr) updates. */
   readonly params: Params;
   /** The gradients of the last `run`, in shared memory. */
   readonly grads: Params;
   /**
-   * `gradientsInto(params, batch, grads, act)` on the workers; with lr ≠ null also `sgdUpdate(params, grads, lr)`.
-   * Returns the batch-mean loss. Blocks the calling thread until done.
+   * `gradientsInto(params, batch, grads, act, masks)` on the workers; with lr ≠ null also
+   * `sgdUpdate(params, grads, lr)`. Returns the batch-mean loss. Blocks the calling thread until done.
    */
-  run(batch: Batch, act: Activation, lr: number | null): number;
+  run(batch: Batch, act: Activation, masks: Float32Array[] | undefined, lr: number | null): number;
   /** Stops the workers. */
   dispose(): void;
 }
 
-/** Starts `threads` workers for a network of the given hidden width (the workers are ready on first use). */
-export function createThreadPool(threads: number, hidden: number): ThreadPool {
+/** Starts `threads` workers for a network of the given layer sizes (the workers are ready on first use). */
+export function createThreadPool(threads: number, layerSizes: readonly number[]): ThreadPool {
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UserError(`threads must be an integer in 1..256, got ${threads}`);
-  if (!Number.isInteger(hidden) || hidden < 1) throw new Error(`threads: hidden must be a positive integer, got ${hidden}`);
+  const sizes = [...layerSizes];
   const shared: Shared = {
     ctrl: new SharedArrayBuffer(ctrlWords(threads) * 4),
     f64: new SharedArrayBuffer(2 * 8),
     err: new SharedArrayBuffer(ERR_BYTES),
-    params: new SharedArrayBuffer(paramFloats(hidden) * 4),
-    grads: new SharedArrayBuffer(paramFloats(hidden) * 4),
+    params: new SharedArrayBuffer(paramFloats(sizes) * 4),
+    grads: new SharedArrayBuffer(paramFloats(sizes) * 4),
   };
   const ctrl = new Int32Array(shared.ctrl);
   const f64 = new Float64Array(shared.f64);
@@ -147,7 +156,7 @@ export function createThreadPool(threads: number, hidden: number): ThreadPool {
     }`;
   for (let id = 0; id < threads; id++) {
     const { port1, port2 } = new MessageChannel();
-    const data: BootData = { kind: 'mnist-duel-scratch-worker', id, threads, hidden, shared, port: port2 };
+    const data: BootData = { kind: 'mnist-duel-scratch-worker', id, threads, sizes, shared, port: port2 };
     // execArgv []: a parent started with `--import tsx` must not pass its ESM hooks on to the worker
     const w = new Worker(boot, { eval: true, workerData: data, transferList: [port2], execArgv: [] });
     w.unref();
@@ -164,6 +173,9 @@ export function createThreadPool(threads: number, hidden: number): ThreadPool {
   let partialsId = 0;
   let xStage: Float32Array | null = null;
   let yStage: Uint8Array | null = null;
+  let mStage: Float32Array | null = null;
+  const L = sumsLength(sizes);
+  const slotsPerWave = Math.max(threads, Math.floor(PARTIALS_BYTES / (L * 8)));
 
   const fail = (): never => {
     const bytes = new Uint8Array(shared.err).slice();
@@ -211,12 +223,24 @@ export function createThreadPool(threads: number, hidden: number): ThreadPool {
     return [register(yStage.buffer as SharedArrayBuffer, 'u8'), 0];
   }
 
+  /** The masks, one after another (layer by layer, each m×width), in a shared staging buffer. */
+  function placeMasks(masks: Float32Array[], m: number): number {
+    const n = m * maskFloats(sizes);
+    if (!mStage || mStage.length < n) mStage = new Float32Array(new SharedArrayBuffer(n * 4));
+    let o = 0;
+    for (const mk of masks) {
+      mStage.set(mk, o);
+      o += mk.length;
+    }
+    return register(mStage.buffer as SharedArrayBuffer, 'f32');
+  }
+
   return {
     threads,
-    hidden,
-    params: paramsView(shared.params, hidden),
-    grads: paramsView(shared.grads, hidden),
-    run(batch: Batch, act: Activation, lr: number | null): number {
+    sizes,
+    params: paramsView(shared.params, sizes),
+    grads: paramsView(shared.grads, sizes),
+    run(batch: Batch, act: Activation, masks: Float32Array[] | undefined, lr: number | null): number {
       if (disposed) throw new Error('scratch worker threads: used after dispose()');
       const { m } = batch;
       if (m < 1) throw new Error('gradients: empty batch');
@@ -226,8 +250,9 @@ export function createThreadPool(threads: number, hidden: number): ThreadPool {
       }
       const nb = Math.ceil(m / BLOCK);
       const working = Math.min(threads, nb); // a batch of one block is done by worker 0 alone
+      const slots = Math.min(nb, slotsPerWave);
       if (nb > 1) {
-        const need = nb * sumsLength(hidden) * 8;
+        const need = slots * L * 8;
         if (!partials || partials.byteLength < need) {
           partials = new SharedArrayBuffer(need);
           partialsId = register(partials, 'partials');
@@ -244,6 +269,10 @@ export function createThreadPool(threads: number, hidden: number): ThreadPool {
       ctrl[UPDATE] = lr === null ? 0 : 1;
       ctrl[PARTIALS] = partialsId;
       ctrl[WORKING] = working;
+      ctrl[MASKS] = masks ? 1 : 0;
+      ctrl[MID] = masks ? placeMasks(masks, m) : 0;
+      ctrl[SLOTS] = slots;
+      Atomics.store(ctrl, WAVE, 0);
       f64[LR] = lr ?? 0;
       Atomics.store(ctrl, DONE, 0);
       Atomics.store(ctrl, BARRIER, 0);
@@ -271,13 +300,14 @@ export function createThreadPool(threads: number, hidden: number): ThreadPool {
 // ---- the worker side ----
 
 function workerMain(d: BootData): void {
-  const { id, hidden: h, shared, port } = d;
+  const { id, sizes, shared, port } = d;
   const ctrl = new Int32Array(shared.ctrl);
   const f64 = new Float64Array(shared.f64);
-  const params = paramsView(shared.params, h);
-  const grads = paramsView(shared.grads, h);
-  const ws = createWorkspace(h, 0);
-  const L = sumsLength(h);
+  const params = paramsView(shared.params, sizes);
+  const grads = paramsView(shared.grads, sizes);
+  const hidden = hiddenOf(sizes);
+  const ws = createWorkspace(sizes);
+  const L = sumsLength(sizes);
   const f32 = new Map<number, Float32Array>();
   const u8 = new Map<number, Uint8Array>();
   const partials = new Map<number, { buf: Float64Array; views: GradSums[] }>();
@@ -290,39 +320,60 @@ function workerMain(d: BootData): void {
       else partials.set(b.id, { buf: new Float64Array(b.sab), views: [] });
     }
   };
-  const sumsOf = (p: { buf: Float64Array; views: GradSums[] }, b: number): GradSums =>
-    (p.views[b] ??= sumsView(p.buf.subarray(b * L, (b + 1) * L), h));
+  const sumsOf = (p: { buf: Float64Array; views: GradSums[] }, slot: number): GradSums =>
+    (p.views[slot] ??= sumsView(p.buf.subarray(slot * L, (slot + 1) * L), sizes));
+  /** Waits until ctrl[word] ≥ target; throws if another worker failed meanwhile. */
+  const waitAtLeast = (word: number, target: number) => {
+    for (let v = Atomics.load(ctrl, word); v < target; v = Atomics.load(ctrl, word)) {
+      if (Atomics.load(ctrl, ERR)) throw new Error('another worker failed');
+      Atomics.wait(ctrl, word, v, 100);
+    }
+  };
 
   function job(): void {
     drain();
     const m = ctrl[M];
     const x = f32.get(ctrl[XID])!, y = u8.get(ctrl[YID])!;
     const batch: Batch = { x: x.subarray(ctrl[XOFF], ctrl[XOFF] + m * INPUT), y: y.subarray(ctrl[YOFF], ctrl[YOFF] + m), m };
+    let masks: Float32Array[] | undefined;
+    if (ctrl[MASKS]) {
+      const all = f32.get(ctrl[MID])!;
+      let o = 0;
+      masks = hidden.map((w) => all.subarray(o, (o += m * w)));
+    }
     const act = ACTIVATIONS[ctrl[ACT]];
     const lr = ctrl[UPDATE] ? f64[LR] : null;
     const nb = Math.ceil(m / BLOCK);
     const N = ctrl[WORKING];
     if (nb === 1) {
       // one block: worker 0 (alone) does exactly what the single-threaded code does
-      f64[LOSS] = gradientsInto(params, batch, grads, act, ws);
+      f64[LOSS] = gradientsInto(params, batch, grads, act, masks, ws);
       if (lr !== null) sgdUpdate(params, grads, lr);
       return;
     }
-    // each worker: a contiguous run of blocks, each block's sums from zero into its own slot
+    // in waves of S blocks: each worker a contiguous run of the wave's blocks, each block's sums from zero
+    // into its own slot; worker 0 then adds the slots to the total in block order (as gradientsInto does)
     const p = partials.get(ctrl[PARTIALS])!;
-    const lo = Math.floor((id * nb) / N), hi = Math.floor(((id + 1) * nb) / N);
-    for (let b = lo; b < hi; b++) {
-      const s = sumsOf(p, b);
-      p.buf.fill(0, b * L, (b + 1) * L);
-      blockSums(params, batch, b * BLOCK, Math.min(m, (b + 1) * BLOCK), act, ws, s);
+    const S = ctrl[SLOTS];
+    if (id === 0) ws.total.fill(0);
+    for (let w0 = 0, wave = 0; w0 < nb; w0 += S, wave++) {
+      const count = Math.min(S, nb - w0);
+      if (id !== 0) waitAtLeast(WAVE, wave); // worker 0 has read the previous wave's slots
+      const lo = w0 + Math.floor((id * count) / N), hi = w0 + Math.floor(((id + 1) * count) / N);
+      for (let b = lo; b < hi; b++) {
+        const slot = b - w0;
+        p.buf.fill(0, slot * L, (slot + 1) * L);
+        blockSums(params, batch, b * BLOCK, Math.min(m, (b + 1) * BLOCK), act, masks, ws, sumsOf(p, slot));
+      }
+      if (Atomics.add(ctrl, BARRIER, 1) + 1 === N * (wave + 1)) Atomics.notify(ctrl, BARRIER);
+      if (id !== 0) continue;
+      waitAtLeast(BARRIER, N * (wave + 1));
+      for (let slot = 0; slot < count; slot++) addSums(ws.total, p.buf.subarray(slot * L, (slot + 1) * L));
+      Atomics.store(ctrl, WAVE, wave + 1);
+      Atomics.notify(ctrl, WAVE);
     }
-    if (Atomics.add(ctrl, BARRIER, 1) + 1 === N) Atomics.notify(ctrl, BARRIER);
     if (id !== 0) return;
-    // worker 0: all blocks in, add them up in block order (as gradientsInto does), then 1/m and the update
-    for (let v = Atomics.load(ctrl, BARRIER); v < N; v = Atomics.load(ctrl, BARRIER)) Atomics.wait(ctrl, BARRIER, v);
-    ws.total.fill(0);
-    for (let b = 0; b < nb; b++) addSums(ws.total, p.buf.subarray(b * L, (b + 1) * L));
-    f64[LOSS] = finishGradients(ws.totalSums, grads, h, m);
+    f64[LOSS] = finishGradients(ws.totalSums, grads, m);
     if (lr !== null) sgdUpdate(params, grads, lr);
   }
 
@@ -338,11 +389,13 @@ function workerMain(d: BootData): void {
     try {
       job();
     } catch (e) {
-      const msg = new TextEncoder().encode(`worker ${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`).subarray(0, ERR_BYTES);
-      new Uint8Array(shared.err).set(msg);
-      Atomics.store(ctrl, ERR, 1);
-      Atomics.add(ctrl, BARRIER, d.threads); // release worker 0 if it waits at the barrier
+      if (!Atomics.load(ctrl, ERR)) {
+        const msg = new TextEncoder().encode(`worker ${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`).subarray(0, ERR_BYTES);
+        new Uint8Array(shared.err).set(msg);
+        Atomics.store(ctrl, ERR, 1);
+      }
       Atomics.notify(ctrl, BARRIER);
+      Atomics.notify(ctrl, WAVE);
     }
     if (Atomics.add(ctrl, DONE, 1) + 1 === ctrl[WORKING]) Atomics.notify(ctrl, DONE);
   }

@@ -1,18 +1,16 @@
 /**
  * The one place where the shared (seed-notebook) parameter layout meets tfjs's Dense-kernel layout.
  *
- * Seed layout (src/core/types.ts): W1 is hidden×784 and W2 is 10×hidden, row-major, used as z = W·x + b.
- * tfjs layout: kernels multiply row vectors from the right, z = x·K + b, so K1 = W1ᵀ (784×hidden) and
- * K2 = W2ᵀ (hidden×10), row-major. Biases are the same in both. Conversion is an exact transpose (copies,
- * no arithmetic), so a round trip is bit-exact.
+ * Seed layout (src/core/types.ts): layer l's W is out×in, row-major, used as z = W·x + b.
+ * tfjs layout: kernels multiply row vectors from the right, z = x·K + b, so K = Wᵀ (in×out), row-major.
+ * Biases are the same in both. Conversion is an exact transpose (copies, no arithmetic), so a round trip
+ * is bit-exact.
  */
-import { CLASSES, checkParams, INPUT, type Params } from '../core/types.ts';
+import { sizesOf, type Params } from '../core/types.ts';
 
-export interface Kernels {
-  k1: Float32Array; // 784×hidden
-  b1: Float32Array; // hidden
-  k2: Float32Array; // hidden×10
-  b2: Float32Array; // 10
+export interface DenseKernel {
+  k: Float32Array; // in×out
+  b: Float32Array; // out
 }
 
 /** out[c*rows + r] = a[r*cols + c]: transpose of a row-major rows×cols matrix. */
@@ -27,27 +25,20 @@ export function transpose(a: Float32Array, rows: number, cols: number, out = new
 }
 
 /** Seed-layout Params → tfjs kernels (fresh arrays). */
-export function toKernels(p: Params): Kernels {
-  const h = checkParams(p);
-  return {
-    k1: transpose(p.W1, h, INPUT),
-    b1: p.b1.slice(),
-    k2: transpose(p.W2, CLASSES, h),
-    b2: p.b2.slice(),
-  };
+export function toKernels(p: Params): DenseKernel[] {
+  const sizes = sizesOf(p);
+  return p.layers.map((l, i) => ({ k: transpose(l.W, sizes[i + 1], sizes[i]), b: l.b.slice() }));
 }
 
-/** tfjs kernels → seed-layout Params (fresh arrays). */
-export function fromKernels(k: Kernels): Params {
-  const h = k.b1.length;
-  if (h < 1) throw new Error('fromKernels: b1 is empty');
-  if (k.k1.length !== INPUT * h) throw new Error(`fromKernels: k1 has ${k.k1.length} values, expected ${INPUT}×${h}`);
-  if (k.k2.length !== h * CLASSES) throw new Error(`fromKernels: k2 has ${k.k2.length} values, expected ${h}×${CLASSES}`);
-  if (k.b2.length !== CLASSES) throw new Error(`fromKernels: b2 has ${k.b2.length} values, expected ${CLASSES}`);
+/** tfjs kernels → seed-layout Params (fresh arrays), given the layer sizes [784, …, 10]. */
+export function fromKernels(ks: DenseKernel[], sizes: readonly number[]): Params {
+  if (ks.length !== sizes.length - 1) throw new Error(`fromKernels: ${ks.length} kernels for ${sizes.length - 1} layers`);
   return {
-    W1: transpose(k.k1, INPUT, h),
-    b1: k.b1.slice(),
-    W2: transpose(k.k2, h, CLASSES),
-    b2: k.b2.slice(),
+    layers: ks.map((k, i) => {
+      const inp = sizes[i], out = sizes[i + 1];
+      if (k.k.length !== inp * out) throw new Error(`fromKernels: kernel ${i + 1} has ${k.k.length} values, expected ${inp}×${out}`);
+      if (k.b.length !== out) throw new Error(`fromKernels: bias ${i + 1} has ${k.b.length} values, expected ${out}`);
+      return { W: transpose(k.k, inp, out), b: k.b.slice() };
+    }),
   };
 }

@@ -1,10 +1,12 @@
 /**
- * The 784→hidden→10 network in TensorFlow.js: gradients by tfjs autodiff and trainers driven by tfjs's own
- * optimisers (tf.train.sgd / tf.train.adam).
+ * The same network in TensorFlow.js: gradients by tfjs autodiff and trainers driven by tfjs's own
+ * optimisers (tf.train.sgd / tf.train.adam), for any list of dense layers.
  *
- * Forward pass (tfjs layout, see convert.ts): z1 = x·K1 + b1, a1 = act(z1), z2 = a1·K2 + b2.
- * Loss: tf.losses.softmaxCrossEntropy(oneHot(y), z2) with Reduction.MEAN, i.e. the mean over the m samples
- * of −log softmax(z2)[y] (computed by tfjs as logits − logSumExp, with its custom softmax−onehot gradient).
+ * Forward pass (tfjs layout, see convert.ts): z_l = a_{l−1}·K_l + b_l; a_l = act(z_l) ∘ mask_l for hidden
+ * layers (the mask is the given inverted-dropout mask; tf.dropout and its RNG are not used); the last z is
+ * the logits. Loss: tf.losses.softmaxCrossEntropy(oneHot(y), z_L) with Reduction.MEAN, i.e. the mean over
+ * the m samples of −log softmax(z_L)[y] (computed by tfjs as logits − logSumExp, with its custom
+ * softmax−onehot gradient).
  *
  * Memory: on the cpu backend tf.tensor(array) may keep `array` as its backing store and dataSync() may
  * return it, so arrays are always copied on the way in and out.
@@ -17,14 +19,19 @@ import {
   DEFAULT_HIDDEN,
   INPUT,
   allocParams,
-  checkParams,
+  checkMasks,
+  hiddenOf,
+  netSizes,
+  sameSizes,
+  sizesOf,
   type Activation,
   type Batch,
+  type GradientOptions,
   type GradientResult,
   type Params,
   type Trainer,
 } from '../core/types.ts';
-import { fromKernels, toKernels, type Kernels } from './convert.ts';
+import { fromKernels, toKernels, type DenseKernel } from './convert.ts';
 
 function checkActivation(a: unknown): Activation {
   if (!(ACTIVATIONS as readonly unknown[]).includes(a)) {
@@ -51,22 +58,35 @@ function act(z: tf.Tensor2D, a: Activation): tf.Tensor2D {
   }
 }
 
-/** Logits z2 (m×10). Call inside tf.tidy. */
-function logits(x: tf.Tensor2D, k1: tf.Tensor2D, b1: tf.Tensor1D, k2: tf.Tensor2D, b2: tf.Tensor1D, a: Activation): tf.Tensor2D {
-  const a1 = act(tf.add(tf.matMul(x, k1), b1), a);
-  return tf.add(tf.matMul(a1, k2), b2);
+/** Logits z_L (m×10) from kernels and biases [K1, b1, K2, b2, …]. Call inside tf.tidy. */
+function logits(x: tf.Tensor2D, vars: tf.Tensor[], a: Activation, masks?: tf.Tensor2D[]): tf.Tensor2D {
+  const L = vars.length / 2;
+  let h = x;
+  for (let l = 0; l < L; l++) {
+    const z = tf.add(tf.matMul(h, vars[2 * l] as tf.Tensor2D), vars[2 * l + 1]) as tf.Tensor2D;
+    if (l === L - 1) return z;
+    h = act(z, a);
+    if (masks) h = tf.mul(h, masks[l]);
+  }
+  throw new Error('logits: no layers');
 }
 
 /** Batch-mean softmax cross-entropy. Call inside tf.tidy. */
-function meanLoss(z2: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Scalar {
-  return tf.losses.softmaxCrossEntropy(oneHot, z2, undefined, 0, tf.Reduction.MEAN) as tf.Scalar;
+function meanLoss(z: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Scalar {
+  return tf.losses.softmaxCrossEntropy(oneHot, z, undefined, 0, tf.Reduction.MEAN) as tf.Scalar;
 }
 
-/** Input tensors for a batch (copies of its arrays). Call inside tf.tidy. */
-function batchTensors(batch: Batch): { x: tf.Tensor2D; oneHot: tf.Tensor2D } {
+/** Input tensors for a batch and its masks (copies of their arrays). Call inside tf.tidy. */
+function batchTensors(batch: Batch, hidden: readonly number[], masks?: Float32Array[]): { x: tf.Tensor2D; oneHot: tf.Tensor2D; masks?: tf.Tensor2D[] } {
   const x = tf.tensor2d(batch.x.slice(), [batch.m, INPUT], 'float32');
   const y = tf.tensor1d(Int32Array.from(batch.y), 'int32');
-  return { x, oneHot: tf.oneHot(y, CLASSES) as tf.Tensor2D };
+  const mt = masks?.map((mk, l) => tf.tensor2d(mk.slice(), [batch.m, hidden[l]], 'float32'));
+  return { x, oneHot: tf.oneHot(y, CLASSES) as tf.Tensor2D, masks: mt };
+}
+
+/** Kernel and bias tensors [K1, b1, K2, b2, …] of a layer list. Call inside tf.tidy (or dispose them). */
+function weightTensors(ks: DenseKernel[], sizes: readonly number[]): tf.Tensor[] {
+  return ks.flatMap((k, l) => [tf.tensor2d(k.k, [sizes[l], sizes[l + 1]]), tf.tensor1d(k.b)]);
 }
 
 /** The active backend's name; a clear error if initBackend() has not run (tfjs's own is about tf.ready()). */
@@ -80,33 +100,33 @@ function readF32(t: tf.Tensor): Float32Array {
   return Float32Array.from(t.dataSync() as Float32Array);
 }
 
+/** [K1, b1, K2, b2, …] as arrays → Params (fresh arrays: nothing returned aliases tfjs memory). */
+function paramsOf(arrays: Float32Array[], sizes: readonly number[]): Params {
+  const ks: DenseKernel[] = [];
+  for (let l = 0; l < arrays.length / 2; l++) ks.push({ k: arrays[2 * l], b: arrays[2 * l + 1] });
+  return fromKernels(ks, sizes);
+}
+
 /**
  * Loss and gradients of the batch-mean cross-entropy at `params`, by tfjs autodiff (tf.valueAndGrads) on the
- * active backend. Gradients come back in the shared Params layout.
+ * active backend, with dropout masks if given. Gradients come back in the shared Params layout.
  */
-export async function gradients(params: Params, batch: Batch, opts: { activation?: Activation } = {}): Promise<GradientResult> {
+export async function gradients(params: Params, batch: Batch, opts: GradientOptions = {}): Promise<GradientResult> {
   const a = checkActivation(opts.activation ?? 'relu');
-  const h = checkParams(params);
+  const sizes = sizesOf(params);
   checkBatch(batch);
+  checkMasks(opts.masks, hiddenOf(sizes), batch.m);
   activeBackend();
-  const k = toKernels(params); // fresh arrays: safe to hand to tfjs
+  const ks = toKernels(params); // fresh arrays: safe to hand to tfjs
   const { value, grads } = tf.tidy(() => {
-    const { x, oneHot } = batchTensors(batch);
-    const f = (k1: tf.Tensor, b1: tf.Tensor, k2: tf.Tensor, b2: tf.Tensor) =>
-      meanLoss(logits(x, k1 as tf.Tensor2D, b1 as tf.Tensor1D, k2 as tf.Tensor2D, b2 as tf.Tensor1D, a), oneHot);
-    return tf.valueAndGrads(f)([
-      tf.tensor2d(k.k1, [INPUT, h]),
-      tf.tensor1d(k.b1),
-      tf.tensor2d(k.k2, [h, CLASSES]),
-      tf.tensor1d(k.b2),
-    ]);
+    const { x, oneHot, masks } = batchTensors(batch, hiddenOf(sizes), opts.masks);
+    const f = (...vars: tf.Tensor[]) => meanLoss(logits(x, vars, a, masks), oneHot);
+    return tf.valueAndGrads(f)(weightTensors(ks, sizes));
   });
   try {
     const loss = (await value.data())[0];
-    const [g1, gb1, g2, gb2] = await Promise.all(grads.map((g) => g.data()));
-    // fromKernels copies, so nothing returned aliases tfjs memory.
-    const out = fromKernels({ k1: g1 as Float32Array, b1: gb1 as Float32Array, k2: g2 as Float32Array, b2: gb2 as Float32Array });
-    return { loss, grads: out };
+    const arrays = await Promise.all(grads.map((g) => g.data()));
+    return { loss, grads: paramsOf(arrays as Float32Array[], sizes) };
   } finally {
     value.dispose();
     tf.dispose(grads);
@@ -127,13 +147,14 @@ export interface TfjsTrainerOptions {
   /** Adam only; default: the active backend's epsilon (1e-7 on float32 backends), tfjs's own default */
   epsilon?: number;
   activation?: Activation;
-  /** hidden width of the initial (zero) weights; if given, load() must match it */
-  hidden?: number;
+  /** layer sizes [784, …, 10] of the initial (zero) weights; if given, load() must match them */
+  sizes?: readonly number[];
 }
 
 export interface TfjsTrainer extends Trainer {
   readonly name: 'tfjs-sgd' | 'tfjs-adam';
   readonly optimizer: TfjsOptimizer;
+  /** the learning rate of the next step */
   readonly lr: number;
   /** Adam's β1, β2 and ε as actually passed to tf.train.adam; null for SGD */
   readonly beta1: number | null;
@@ -143,7 +164,7 @@ export interface TfjsTrainer extends Trainer {
   /** the tfjs backend the trainer's tensors live on (the one active when it was created) */
   readonly backend: string;
   load(params: Params): void;
-  step(batch: Batch): number;
+  step(batch: Batch, masks?: Float32Array[]): number;
   read(): Params;
   predict(x: Float32Array, m: number): Uint8Array;
 }
@@ -155,19 +176,20 @@ function checkUnit(name: string, v: number): number {
   return v;
 }
 
-/** A trainer whose weights are tfjs variables (K1 784×h, b1, K2 h×10, b2), updated by a tfjs optimiser. */
-export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
-  const kind = opts.optimizer;
-  if (kind !== 'sgd' && kind !== 'adam') throw new UserError(`unknown optimizer '${String(kind)}' (expected sgd, adam)`);
-  const lr = opts.lr;
+function checkRate(lr: number): number {
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) {
     throw new UserError(`learning rate must be a finite number > 0, got ${lr}`);
   }
+  return lr;
+}
+
+/** A trainer whose weights are tfjs variables (K1 784×h1, b1, …, K_L h×10, b_L), updated by a tfjs optimiser. */
+export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
+  const kind = opts.optimizer;
+  if (kind !== 'sgd' && kind !== 'adam') throw new UserError(`unknown optimizer '${String(kind)}' (expected sgd, adam)`);
+  let lr = checkRate(opts.lr);
   const activation = checkActivation(opts.activation ?? 'relu');
-  const fixedHidden = opts.hidden;
-  if (fixedHidden !== undefined && (!Number.isInteger(fixedHidden) || fixedHidden < 1)) {
-    throw new UserError(`hidden must be a positive integer, got ${fixedHidden}`);
-  }
+  const fixedSizes = opts.sizes ? [...opts.sizes] : undefined;
   const backend = activeBackend();
   let beta1: number | null = null, beta2: number | null = null, epsilon: number | null = null;
   if (kind === 'adam') {
@@ -181,8 +203,8 @@ export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
   const newOptimizer = (): tf.Optimizer =>
     kind === 'sgd' ? tf.train.sgd(lr) : tf.train.adam(lr, beta1!, beta2!, epsilon!);
 
-  let vars: [tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R1>, tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R1>] | null = null;
-  let hidden = 0;
+  let vars: tf.Variable[] | null = null;
+  let sizes: number[] = [];
   let optimizer: tf.Optimizer | null = null;
   let disposed = false;
 
@@ -194,21 +216,18 @@ export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
     return { vars, optimizer };
   }
 
-  function setWeights(k: Kernels, h: number): void {
+  function setWeights(p: Params): void {
+    const s = sizesOf(p);
+    const ks = toKernels(p); // fresh arrays, so tfjs may keep them
     tf.tidy(() => {
-      const t = [tf.tensor2d(k.k1, [INPUT, h]), tf.tensor1d(k.b1), tf.tensor2d(k.k2, [h, CLASSES]), tf.tensor1d(k.b2)];
-      if (vars === null || h !== hidden) {
+      const t = weightTensors(ks, s);
+      if (vars === null || !sameSizes(s, sizes)) {
         if (vars !== null) tf.dispose(vars);
         // tf.variable copies nothing but takes its own reference; keep() takes it out of this tidy.
-        vars = [
-          tf.keep(tf.variable(t[0] as tf.Tensor2D, true)),
-          tf.keep(tf.variable(t[1] as tf.Tensor1D, true)),
-          tf.keep(tf.variable(t[2] as tf.Tensor2D, true)),
-          tf.keep(tf.variable(t[3] as tf.Tensor1D, true)),
-        ];
-        hidden = h;
+        vars = t.map((x) => tf.keep(tf.variable(x, true)));
+        sizes = s;
       } else {
-        for (let i = 0; i < 4; i++) (vars[i] as tf.Variable).assign(t[i]);
+        vars.forEach((v, i) => v.assign(t[i]));
       }
     });
     optimizer?.dispose();
@@ -216,31 +235,34 @@ export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
   }
 
   const name = kind === 'sgd' ? 'tfjs-sgd' : 'tfjs-adam';
-  setWeights(toKernels(allocParams(fixedHidden ?? DEFAULT_HIDDEN)), fixedHidden ?? DEFAULT_HIDDEN);
+  setWeights(allocParams(fixedSizes ?? netSizes(DEFAULT_HIDDEN)));
 
   return {
     name,
     optimizer: kind,
-    lr,
+    get lr() {
+      return lr;
+    },
     beta1,
     beta2,
     epsilon,
     activation,
     backend,
     load(params: Params): void {
-      const h = checkParams(params);
-      if (fixedHidden !== undefined && h !== fixedHidden) {
-        throw new Error(`${name}: params have hidden width ${h}, trainer was created with hidden ${fixedHidden}`);
+      const s = sizesOf(params);
+      if (fixedSizes !== undefined && !sameSizes(s, fixedSizes)) {
+        throw new Error(`${name}: params have layer sizes [${s.join(', ')}], trainer was created for [${fixedSizes.join(', ')}]`);
       }
       live();
-      setWeights(toKernels(params), h); // toKernels returns fresh arrays, so tfjs may keep them
+      setWeights(params);
     },
-    step(batch: Batch): number {
-      const { vars: [k1, b1, k2, b2], optimizer: opt } = live();
+    step(batch: Batch, masks?: Float32Array[]): number {
+      const { vars: vs, optimizer: opt } = live();
       checkBatch(batch);
+      checkMasks(masks, hiddenOf(sizes), batch.m);
       const cost = tf.tidy(() => {
-        const { x, oneHot } = batchTensors(batch);
-        const c = opt.minimize(() => meanLoss(logits(x, k1, b1, k2, b2, activation), oneHot), true, [k1, b1, k2, b2]);
+        const t = batchTensors(batch, hiddenOf(sizes), masks);
+        const c = opt.minimize(() => meanLoss(logits(t.x, vs, activation, t.masks), t.oneHot), true, vs);
         if (c === null) throw new Error(`${name}: optimizer returned no cost`);
         return c;
       });
@@ -248,12 +270,19 @@ export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
       cost.dispose();
       return loss;
     },
+    setLearningRate(x: number): void {
+      lr = checkRate(x);
+      const { optimizer: opt } = live();
+      // SGD keeps −α as a tensor, set by setLearningRate; Adam reads its `learningRate` field each step.
+      if (opt instanceof tf.SGDOptimizer) opt.setLearningRate(lr);
+      else (opt as unknown as { learningRate: number }).learningRate = lr;
+    },
     read(): Params {
-      const { vars: [k1, b1, k2, b2] } = live();
-      return fromKernels({ k1: readF32(k1), b1: readF32(b1), k2: readF32(k2), b2: readF32(b2) });
+      const { vars: vs } = live();
+      return paramsOf(vs.map(readF32), sizes);
     },
     predict(x: Float32Array, m: number): Uint8Array {
-      const { vars: [k1, b1, k2, b2] } = live();
+      const { vars: vs } = live();
       if (!Number.isInteger(m) || m < 0 || x.length !== m * INPUT) {
         throw new Error(`predict: x has ${x.length} values, expected ${m}×${INPUT}`);
       }
@@ -263,7 +292,7 @@ export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
         const n = Math.min(PREDICT_BLOCK, m - from);
         const cls = tf.tidy(() => {
           const xb = tf.tensor2d(x.slice(from * INPUT, (from + n) * INPUT), [n, INPUT]);
-          return tf.argMax(logits(xb, k1, b1, k2, b2, activation), 1);
+          return tf.argMax(logits(xb, vs, activation), 1);
         });
         out.set(cls.dataSync(), from);
         cls.dispose();
