@@ -121,8 +121,12 @@ export interface ThreadPool {
   dispose(): void;
 }
 
-/** Starts `threads` workers for a network of the given layer sizes (the workers are ready on first use). */
-export function createThreadPool(threads: number, layerSizes: readonly number[]): ThreadPool {
+/**
+ * Starts `threads` workers for a network of the given layer sizes (the workers are ready on first use).
+ * `slotsPerWave` overrides how many blocks' partial sums one wave holds (default: as many as fit in
+ * PARTIALS_BYTES); results do not depend on it.
+ */
+export function createThreadPool(threads: number, layerSizes: readonly number[], opts: { slotsPerWave?: number } = {}): ThreadPool {
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UserError(`threads must be an integer in 1..256, got ${threads}`);
   const sizes = [...layerSizes];
   const shared: Shared = {
@@ -175,7 +179,7 @@ export function createThreadPool(threads: number, layerSizes: readonly number[])
   let yStage: Uint8Array | null = null;
   let mStage: Float32Array | null = null;
   const L = sumsLength(sizes);
-  const slotsPerWave = Math.max(threads, Math.floor(PARTIALS_BYTES / (L * 8)));
+  const slotsPerWave = Math.max(threads, opts.slotsPerWave ?? Math.floor(PARTIALS_BYTES / (L * 8)));
 
   const fail = (): never => {
     const bytes = new Uint8Array(shared.err).slice();

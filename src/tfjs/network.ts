@@ -274,7 +274,7 @@ export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
       lr = checkRate(x);
       const { optimizer: opt } = live();
       // SGD keeps −α as a tensor, set by setLearningRate; Adam reads its `learningRate` field each step.
-      if (opt instanceof tf.SGDOptimizer) opt.setLearningRate(lr);
+      if (kind === 'sgd') (opt as tf.SGDOptimizer).setLearningRate(lr);
       else (opt as unknown as { learningRate: number }).learningRate = lr;
     },
     read(): Params {

@@ -13,12 +13,26 @@ describe('compare flags', () => {
 
   it('the notebook preset is the seed notebook setting', () => {
     const p = parseCompareArgs(['--preset', 'notebook']).plan;
-    expect(p).toMatchObject({ batch: 'full', lr: 0.1, epochs: 500, evalEvery: 10, init: 'uniform', hidden: 10 });
+    expect(p).toMatchObject({ batch: 'full', lr: 0.1, epochs: 500, evalEvery: 10, init: 'uniform', layers: [10], keep: [1], lrDecay: 0 });
+  });
+
+  it("the deep preset is the deeper seed's recipe", () => {
+    const p = parseCompareArgs(['--preset', 'deep']).plan;
+    expect(p).toMatchObject({ layers: [400, 100], keep: [0.4, 0.5], init: 'he', adamLr: 0.005, beta1: 0.8, beta2: 0.999, lrDecay: 1e-5, batch: 256, seeds: [1] });
+  });
+
+  it('--layers, --keep, --lr-decay, --beta1, --beta2 land in the plan; --hidden N is --layers N', () => {
+    const p = parseCompareArgs(['--layers', '400,100', '--keep', '0.4,0.5', '--lr-decay', '1e-5', '--beta1', '0.8', '--beta2', '0.99']).plan;
+    expect(p).toMatchObject({ layers: [400, 100], keep: [0.4, 0.5], lrDecay: 1e-5, beta1: 0.8, beta2: 0.99 });
+    expect(parseCompareArgs(['--hidden', '32']).plan).toMatchObject({ layers: [32], keep: [1] });
+    // new layers without --keep: no dropout, one keep value per layer
+    expect(parseCompareArgs(['--preset', 'deep', '--layers', '64,32,16']).plan.keep).toEqual([1, 1, 1]);
+    expect(parseCompareArgs(['--preset', 'deep', '--keep', '1,1']).plan.keep).toEqual([1, 1]);
   });
 
   it('flags override the preset', () => {
-    const p = parseCompareArgs(['--preset', 'smoke', '--seeds', '4,5', '--trainers', 'scratch-gd,tfjs-adam', '--batch', 'full', '--lr', '0.05', '--adam-lr', '0.01', '--hidden', '32', '--activation', 'tanh', '--backend', 'cpu', '--limit', '100', '--iterations', '7', '--init', 'he']).plan;
-    expect(p).toMatchObject({ seeds: [4, 5], trainers: ['scratch-gd', 'tfjs-adam'], batch: 'full', lr: 0.05, adamLr: 0.01, hidden: 32, activation: 'tanh', backend: 'cpu', limit: 100, iterations: 7, init: 'he' });
+    const p = parseCompareArgs(['--preset', 'smoke', '--seeds', '4,5', '--trainers', 'scratch-gd,tfjs-adam', '--batch', 'full', '--lr', '0.05', '--adam-lr', '0.01', '--layers', '32', '--activation', 'tanh', '--backend', 'cpu', '--limit', '100', '--iterations', '7', '--init', 'he']).plan;
+    expect(p).toMatchObject({ seeds: [4, 5], trainers: ['scratch-gd', 'tfjs-adam'], batch: 'full', lr: 0.05, adamLr: 0.01, layers: [32], activation: 'tanh', backend: 'cpu', limit: 100, iterations: 7, init: 'he' });
   });
 
   const bad: [string[], RegExp][] = [
@@ -33,8 +47,20 @@ describe('compare flags', () => {
     [['--trainers', 'scratch-gd,keras'], /--trainers must be one of scratch-gd, tfjs-sgd, tfjs-adam, scratch-adam; got 'keras'/],
     [['--backend', 'gpu'], /--backend must be one of auto, tensorflow, wasm, cpu; got 'gpu'/],
     [['--activation', 'gelu'], /--activation must be one of relu, tanh, sigmoid/],
-    [['--preset', 'fast'], /--preset must be one of default, notebook, smoke/],
+    [['--preset', 'fast'], /--preset must be one of default, notebook, smoke, deep, deep-smoke/],
     [['--hidden', '0'], /--hidden must be between 1 and 4096/],
+    [['--layers', '0'], /--layers must be between 1 and 4096, got 0/],
+    [['--layers', 'a'], /--layers must be a positive integer, got 'a'/],
+    [['--layers', '400,,100'], /--layers must be a comma-separated list/],
+    [['--layers', '10', '--hidden', '10'], /--layers or --hidden, not both/],
+    [['--keep', '0'], /--keep: '0' is not a keep probability in \(0, 1\]/],
+    [['--keep', '1.5'], /--keep: '1.5' is not a keep probability/],
+    [['--keep', 'x'], /--keep: 'x' is not a keep probability/],
+    [['--preset', 'deep', '--keep', '0.5'], /--keep lists 1 value for 2 hidden layers \(400,100\)/],
+    [['--keep', '0.5,0.5'], /--keep lists 2 values for 1 hidden layer \(10\)/],
+    [['--lr-decay=-1'], /--lr-decay must be a finite number ≥ 0/], [['--lr-decay', 'fast'], /--lr-decay must be a finite number ≥ 0/],
+    [['--beta1', '1'], /--beta1 must be a number in \[0, 1\)/],
+    [['--beta2', 'abc'], /--beta2 must be a number in \[0, 1\)/],
     [['--sweep', 'momentum'], /--sweep must be one of lr/],
     [['--threads', '-2'], /--threads/],
     [['--threads', 'many'], /--threads must be a positive integer/],

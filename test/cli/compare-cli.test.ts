@@ -38,7 +38,18 @@ describe('compare CLI', () => {
     expect(r.stdout).toContain('notebook');
   });
 
-  for (const args of [['--batch', '0'], ['--lr=-1'], ['--frobnicate'], ['--backend', 'gpu'], ['--data', '/nonexistent/mnist']]) {
+  for (const args of [
+    ['--batch', '0'],
+    ['--lr=-1'],
+    ['--frobnicate'],
+    ['--backend', 'gpu'],
+    ['--data', '/nonexistent/mnist'],
+    ['--layers', '0'],
+    ['--layers', 'a'],
+    ['--keep', '0'],
+    ['--keep', '1.5'],
+    ['--layers', '400,100', '--keep', '0.5'],
+  ]) {
     it(`bad input ${args.join(' ')}: one error line, exit 2, nothing written`, () => {
       const out = join(tmp(), 'reports');
       const r = compare(['--preset', 'smoke', '--out', out, ...args]);
@@ -77,6 +88,22 @@ describe('compare CLI', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/tensorflow.*tfjs-node/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('the deep preset (its smoke variant) runs end to end: every layer in the agreement and drift tables', () => {
+    const out = tmp();
+    const r = compare(['--preset', 'deep-smoke', '--out', out]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+    expect(res.plan.sizes).toEqual([784, 400, 100, 10]);
+    expect(res.tensors).toEqual(['W1', 'b1', 'W2', 'b2', 'W3', 'b3']);
+    expect(res.agreement.every((a: { pass: boolean; dropout: boolean }) => a.pass && a.dropout)).toBe(true);
+    const md = readFileSync(join(out, 'compare.md'), 'utf8');
+    expect(md).toContain('784 → 400 relu → 100 relu → 10 softmax');
+    expect(md).toContain('keep 0.4 / 0.5');
+    expect(md).toMatch(/\| step \| W1 \| b1 \| W2 \| b2 \| W3 \| b3 \|/);
+    expect(md).toMatch(/\| W3 \| 1 \/ \d+ \|/);
   });
 
   it('a diverging trainer is reported as diverged at step N with its learning rate; the others finish', () => {

@@ -36,7 +36,7 @@ describe('report CLI', () => {
       const r = run('src/cli/report.ts', [f, '--out', join(dir, 'c')]);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/^error: .*(no such file|not a mnist-duel\/results v1 file)/);
+      expect(r.stderr).toMatch(/^error: .*(no such file|not a mnist-duel\/results v2 file)/);
     }
     expect(existsSync(join(dir, 'c'))).toBe(false);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initParams } from '../../src/core/init.ts';
+import { tensors } from '../../src/core/types.ts';
 import { permutation, rng } from '../../src/core/rng.ts';
 
 describe('seeded RNG', () => {
@@ -50,23 +51,36 @@ describe('seeded RNG', () => {
 
 describe('initialisation', () => {
   it('uniform(−0.5, 0.5) for every weight and bias, as the seed', () => {
-    const p = initParams(1, 10);
-    for (const a of [p.W1, p.b1, p.W2, p.b2]) for (const v of a) expect(v >= -0.5 && v < 0.5).toBe(true);
-    const mean = p.W1.reduce((a, b) => a + b, 0) / p.W1.length;
+    const p = initParams(1, [784, 10, 10]);
+    for (const a of tensors(p)) for (const v of a) expect(v >= -0.5 && v < 0.5).toBe(true);
+    const W1 = p.layers[0].W;
+    const mean = W1.reduce((a, b) => a + b, 0) / W1.length;
     expect(Math.abs(mean)).toBeLessThan(0.01); // sd of the mean over 7,840 values ≈ 0.0033
   });
 
-  it('He-normal: weights with sd √(2/fan_in), zero biases', () => {
-    const p = initParams(1, 128, 'he');
-    const sd = Math.sqrt(p.W1.reduce((a, b) => a + b * b, 0) / p.W1.length);
-    expect(Math.abs(sd - Math.sqrt(2 / 784)) / Math.sqrt(2 / 784)).toBeLessThan(0.02);
-    const sd2 = Math.sqrt(p.W2.reduce((a, b) => a + b * b, 0) / p.W2.length);
-    expect(Math.abs(sd2 - Math.sqrt(2 / 128)) / Math.sqrt(2 / 128)).toBeLessThan(0.1);
-    expect([...p.b1, ...p.b2].every((v) => v === 0)).toBe(true);
+  it('He-normal: weights with sd √(2/fan_in) in every layer, zero biases', () => {
+    const sizes = [784, 400, 100, 10];
+    const p = initParams(1, sizes, 'he');
+    p.layers.forEach((l, i) => {
+      const sd = Math.sqrt(l.W.reduce((a, b) => a + b * b, 0) / l.W.length);
+      const want = Math.sqrt(2 / sizes[i]);
+      // the sd of a sample sd is ≈ σ/√(2n): ≤ 0.3% for W1's 313,600 values, 2.2% for W3's 1,000
+      expect(Math.abs(sd - want) / want, `W${i + 1}`).toBeLessThan(0.08);
+      expect(l.b.every((v) => v === 0)).toBe(true);
+    });
+    // the first layer's fan-in is 784, the second's 400: a swapped scale would be off by 40%
+    const sd1 = Math.sqrt(p.layers[0].W.reduce((a, b) => a + b * b, 0) / p.layers[0].W.length);
+    expect(Math.abs(sd1 - Math.sqrt(2 / 784)) / Math.sqrt(2 / 784)).toBeLessThan(0.01);
   });
 
-  it('same seed → identical weights, different seed → different', () => {
-    expect(initParams(7, 10).W1).toEqual(initParams(7, 10).W1);
-    expect(initParams(7, 10).W1).not.toEqual(initParams(8, 10).W1);
+  it('same seed → identical weights, different seed → different; the draw order is W1, b1, W2, b2', () => {
+    expect(initParams(7, [784, 10, 10]).layers[0].W).toEqual(initParams(7, [784, 10, 10]).layers[0].W);
+    expect(initParams(7, [784, 10, 10]).layers[0].W).not.toEqual(initParams(8, [784, 10, 10]).layers[0].W);
+    // a deeper net starts with the same W1 and b1 draws as a shallow one of the same first width
+    const a = initParams(7, [784, 10, 10]), b = initParams(7, [784, 10, 5, 10]);
+    expect(b.layers[0].W).toEqual(a.layers[0].W);
+    expect(b.layers[0].b).toEqual(a.layers[0].b);
+    const r = rng(7, 'init');
+    expect(a.layers[0].W[0]).toBe(Math.fround(r.float() - 0.5));
   });
 });

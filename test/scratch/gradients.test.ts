@@ -1,61 +1,89 @@
-// src/scratch's float32 gradients vs the independent float64 reference, per tensor.
+// src/scratch's float32 gradients vs the independent float64 reference, per tensor, for the notebook's
+// network and the deep seed's, with and without dropout masks.
 import { describe, expect, it } from 'vitest';
+import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';
 import { agreement } from '../../src/core/metrics.ts';
-import { PARAM_NAMES, type Batch, type Params } from '../../src/core/types.ts';
-import { loadEmbedded } from '../../src/data/index.ts';
-import { gradients } from '../../src/scratch/network.ts';
-import { gradients64, to64 } from '../../src/harness/reference64.ts';
+import { tensors, type Batch, type Params } from '../../src/core/types.ts';
+import { gradients } from '../../src/scratch/index.ts';
+import { gradients64, to64 } from '../../src/scratch/reference64.ts';
+import { expectAgree, flat, mnistSlice, REL_L2, MAX_ABS_REL, COS } from '../helpers/params.ts';
 import { syntheticBatch } from '../helpers/synthetic.ts';
 
-const TOL = 1e-5; // relative L2, per tensor (issue 3)
+const DEEP = [784, 400, 100, 10];
 
-function check(p: Params, batch: Batch): void {
-  const a = gradients(p, batch);
-  const b = gradients64(to64(p), batch);
+function check(p: Params, batch: Batch, masks?: Float32Array[]): void {
+  const a = gradients(p, batch, { masks });
+  const b = gradients64(to64(p), batch, { masks });
   expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-6 * Math.max(1, b.loss));
-  for (const k of PARAM_NAMES) {
-    const ag = agreement(a.grads[k], b.grads[k]);
-    expect(ag.relL2, `${k} relative L2`).toBeLessThanOrEqual(TOL);
-    expect(ag.cosine, `${k} cosine`).toBeGreaterThanOrEqual(1 - 1e-6);
-  }
+  expectAgree(a.grads, b.grads, `m ${batch.m}`);
 }
 
-const mnist = loadEmbedded();
-const slice = (from: number, m: number): Batch => ({
-  x: mnist.train.x.subarray(from * 784, (from + m) * 784),
-  y: mnist.train.y.subarray(from, from + m),
-  m,
-});
-
 describe('scratch gradients vs float64 reference', () => {
-  it('random params (uniform and He init), synthetic batches', () => {
+  it('784-10-10, random params (uniform and He init), synthetic batches', () => {
     for (const seed of [1, 2, 3]) {
-      check(initParams(seed, 10, 'uniform'), syntheticBatch(32, seed));
-      check(initParams(seed, 10, 'he'), syntheticBatch(17, seed + 10));
+      check(initParams(seed, [784, 10, 10], 'uniform'), syntheticBatch(32, seed));
+      check(initParams(seed, [784, 10, 10], 'he'), syntheticBatch(17, seed + 10));
     }
   });
 
   for (const m of [1, 7, 64, 1000]) {
-    it(`real MNIST batch, m = ${m}`, () => {
-      check(initParams(42, 10), slice(123, m));
+    it(`784-10-10, real MNIST batch, m = ${m}`, () => check(initParams(42, [784, 10, 10]), mnistSlice(123, m)));
+  }
+
+  for (const m of [1, 7, 256]) {
+    it(`784-400-100-10 (He), real MNIST batch, m = ${m}, without and with dropout masks (keep 0.4 / 0.5)`, () => {
+      const p = initParams(5, DEEP, 'he');
+      const b = mnistSlice(2000, m);
+      check(p, b);
+      check(p, b, maskStream(5, [400, 100], [0.4, 0.5]).masks(0, m));
     });
   }
 
   it('real MNIST batch with large weights (saturated softmax)', () => {
-    const p = initParams(9, 10);
-    for (const k of PARAM_NAMES) p[k].forEach((v, i) => (p[k][i] = v * 8));
-    check(p, slice(5000, 64));
+    const p = initParams(9, [784, 10, 10]);
+    for (const a of tensors(p)) a.forEach((v, i) => (a[i] = v * 8));
+    check(p, mnistSlice(5000, 64));
   });
 
-  it('the check can fail: a one-ULP-scale perturbation of dW1 passes, a transposed dW2 does not', () => {
-    const p = initParams(4, 10);
-    const batch = slice(0, 64);
+  it('keep = 1 is exactly no dropout', () => {
+    const p = initParams(6, DEEP, 'he');
+    const b = mnistSlice(0, 100);
+    const ones = maskStream(6, [400, 100], [1, 1]).masks(0, 100);
+    expect(ones.every((mk) => mk.every((v) => v === 1))).toBe(true);
+    const a = gradients(p, b, { masks: ones }), c = gradients(p, b);
+    expect(a.loss).toBe(c.loss);
+    tensors(a.grads).forEach((g, i) => expect(Buffer.from(g.buffer).equals(Buffer.from(tensors(c.grads)[i].buffer))).toBe(true));
+  });
+
+  it('the check can fail: a one-ULP perturbation of every dW1 entry passes, a transposed dW2 or unmasked gradients do not', () => {
+    const p = initParams(4, [784, 10, 10]);
+    const batch = mnistSlice(0, 64);
     const ref = gradients64(to64(p), batch).grads;
     const got = gradients(p, batch).grads;
-    const h = 10;
-    const t = new Float32Array(got.W2.length);
-    for (let c = 0; c < 10; c++) for (let j = 0; j < h; j++) t[j * 10 + c] = got.W2[c * h + j];
-    expect(agreement(t, ref.W2).relL2).toBeGreaterThan(TOL);
+    // one ULP up on every element of dW1 (×(1 + 2⁻²³), rounded to float32): within every threshold
+    const W1 = got.layers[0].W.map((v) => Math.fround(v * (1 + 2 ** -23)));
+    const g1 = agreement(W1, ref.layers[0].W);
+    expect(W1).not.toEqual(got.layers[0].W);
+    expect(g1.relL2).toBeLessThanOrEqual(REL_L2);
+    expect(g1.maxAbsRel).toBeLessThanOrEqual(MAX_ABS_REL);
+    expect(g1.cosine).toBeGreaterThanOrEqual(COS);
+    // dW2 transposed (10×10): far outside
+    const W2 = got.layers[1].W, t = new Float32Array(W2.length);
+    for (let c = 0; c < 10; c++) for (let j = 0; j < 10; j++) t[j * 10 + c] = W2[c * 10 + j];
+    expect(agreement(t, ref.layers[1].W).relL2).toBeGreaterThan(REL_L2);
+    // the deep net's gradients without the masks they should have had: far outside
+    const q = initParams(5, DEEP, 'he');
+    const masks = maskStream(5, [400, 100], [0.4, 0.5]).masks(0, 32);
+    const want = flat(gradients64(to64(q), mnistSlice(0, 32), { masks }).grads);
+    const unmasked = tensors(gradients(q, mnistSlice(0, 32)).grads);
+    expect(agreement(unmasked[0], want[0]).relL2).toBeGreaterThan(0.1);
+  });
+
+  it('rejects masks of the wrong shape', () => {
+    const p = initParams(1, DEEP, 'he');
+    const b = mnistSlice(0, 8);
+    expect(() => gradients(p, b, { masks: [new Float32Array(8 * 400)] })).toThrow(/one per hidden layer/);
+    expect(() => gradients(p, b, { masks: [new Float32Array(8 * 400), new Float32Array(7 * 100)] })).toThrow(/layer 2/);
   });
 });

@@ -1,21 +1,25 @@
-// Learning and determinism of the scratch trainer.
+// Learning, determinism and learning-rate decay of the scratch trainer.
 import { describe, expect, it } from 'vitest';
 import { initParams } from '../../src/core/init.ts';
 import { accuracy } from '../../src/core/metrics.ts';
 import { makeSchedule } from '../../src/core/schedule.ts';
-import { PARAM_NAMES, type Batch } from '../../src/core/types.ts';
-import { loadEmbedded, limitBatch } from '../../src/data/index.ts';
-import { createScratchTrainer } from '../../src/scratch/network.ts';
+import { cloneParams, tensors, type Batch, type Params } from '../../src/core/types.ts';
+import { limitBatch } from '../../src/data/index.ts';
+import { gradients } from '../../src/scratch/index.ts';
+import { sgdUpdate } from '../../src/scratch/network.ts';
+import { createScratchTrainer } from '../../src/scratch/trainer.ts';
+import { expectIdentical, mnistData } from '../helpers/params.ts';
 
-const mnist = loadEmbedded();
+const mnist = mnistData();
+const NET = [784, 10, 10];
 
 function train(seed: number, train: Batch, steps: number, batch: number | 'full', lr = 0.1) {
   const t = createScratchTrainer({ lr });
-  t.load(initParams(seed, 10));
+  t.load(initParams(seed, NET));
   const sched = makeSchedule(train, seed, { batch, steps });
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) losses.push(t.step(sched.batch(s)) as number);
-  return { losses, params: t.read() as ReturnType<typeof initParams>, trainer: t };
+  return { losses, params: t.read() as Params, trainer: t };
 }
 
 describe('scratch trainer', () => {
@@ -37,15 +41,32 @@ describe('scratch trainer', () => {
   it('same seed → bit-identical weights; different seeds differ', () => {
     const sub = limitBatch(mnist.train, 3000);
     const a = train(5, sub, 40, 32).params;
-    const b = train(5, sub, 40, 32).params;
+    expectIdentical(train(5, sub, 40, 32).params, a, 'same seed');
     const c = train(6, sub, 40, 32).params;
-    for (const k of PARAM_NAMES) {
-      expect(Buffer.from(a[k].buffer).equals(Buffer.from(b[k].buffer))).toBe(true);
-      expect(Buffer.from(a[k].buffer).equals(Buffer.from(c[k].buffer))).toBe(false);
+    expect(Buffer.from(tensors(a)[0].buffer).equals(Buffer.from(tensors(c)[0].buffer))).toBe(false);
+  });
+
+  it('a step is W := W − α·dW with the gradients of gradients(), and setLearningRate changes α', () => {
+    const sub = limitBatch(mnist.train, 640);
+    const sched = makeSchedule(sub, 3, { batch: 64, steps: 6 });
+    const t = createScratchTrainer({ lr: 0.5 });
+    const init = initParams(3, [784, 20, 10], 'he');
+    t.load(init);
+    const p = cloneParams(init);
+    const rates = [0.5, 0.5, 0.25, 0.25, 0.125, 0.125]; // e.g. a decay schedule, set before each step
+    for (let s = 0; s < 6; s++) {
+      const b = sched.batch(s);
+      t.setLearningRate(rates[s]);
+      const g = gradients(p, b);
+      sgdUpdate(p, g.grads, rates[s]);
+      expect(t.step(b)).toBe(g.loss);
     }
+    expectIdentical(t.read() as Params, p, 'after 6 steps');
   });
 
   it('rejects a non-positive or non-finite learning rate', () => {
     for (const lr of [0, -0.1, NaN, Infinity]) expect(() => createScratchTrainer({ lr })).toThrow(/learning rate/);
+    const t = createScratchTrainer({ lr: 0.1 });
+    expect(() => t.setLearningRate(0)).toThrow(/learning rate/);
   });
 });

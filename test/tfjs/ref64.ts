@@ -1,22 +1,9 @@
 /**
  * Test-only float64 references for the tfjs tests: Adam exactly as published (Kingma & Ba 2015,
- * Algorithm 1) and plain logits. Gradients come from the shared float64 reference,
- * src/harness/reference64.ts (checked against finite differences in test/scratch/reference.test.ts).
+ * Algorithm 1). Gradients and logits come from the shared float64 reference, src/scratch/reference64.ts
+ * (checked against finite differences in test/scratch/reference.test.ts).
  */
-import type { Activation, Batch, Params } from '../../src/core/types.ts';
-
-import { gradients64, to64, type Params64 } from '../../src/harness/reference64.ts';
-
-export type P64 = Params64;
-export const KEYS = ['W1', 'b1', 'W2', 'b2'] as const;
-export const p64 = (p: Params): P64 => to64(p);
-export const ref64 = (p: P64, batch: Batch, act: Activation = 'relu'): { loss: number; grads: P64 } => gradients64(p, batch, act);
-
-function f(a: Activation, z: number): number {
-  if (a === 'relu') return z > 0 ? z : 0;
-  if (a === 'tanh') return Math.tanh(z);
-  return 1 / (1 + Math.exp(-z));
-}
+export { gradients64 as ref64, logits64, to64 as p64, type Params64 as P64 } from '../../src/scratch/reference64.ts';
 
 export interface AdamHyper {
   lr: number;
@@ -49,23 +36,4 @@ export function adamStep(
     d[i] = variant === 'eps-inside-sqrt' ? (-lr * mh) / Math.sqrt(vh + eps) : (-lr * mh) / (Math.sqrt(vh) + eps);
   }
   return d;
-}
-
-/** Logits (m×10, row-major) in float64, for checking predictions. */
-export function logits64(p: P64, x: Float32Array, m: number, act: Activation = 'relu'): Float64Array {
-  const h = p.b1.length, D = 784, C = 10;
-  const out = new Float64Array(m * C), a1 = new Float64Array(h);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < h; j++) {
-      let s = p.b1[j];
-      for (let k = 0; k < D; k++) s += p.W1[j * D + k] * x[i * D + k];
-      a1[j] = f(act, s);
-    }
-    for (let c = 0; c < C; c++) {
-      let s = p.b2[c];
-      for (let j = 0; j < h; j++) s += p.W2[c * h + j] * a1[j];
-      out[i * C + c] = s;
-    }
-  }
-  return out;
 }

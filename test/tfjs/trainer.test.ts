@@ -5,13 +5,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
 import { initParams } from '../../src/core/init.ts';
 import { agreement } from '../../src/core/metrics.ts';
-import { PARAM_NAMES, type Params } from '../../src/core/types.ts';
+import { maskStream } from '../../src/core/dropout.ts';
+import { tensors, type Params } from '../../src/core/types.ts';
 import { initBackend, type BackendName } from '../../src/tfjs/backend.ts';
 import { createTfjsTrainer, gradients, type TfjsTrainerOptions } from '../../src/tfjs/network.ts';
-import { adamStep, KEYS, logits64, p64, ref64, type AdamHyper } from './ref64.ts';
+import { flat } from '../helpers/params.ts';
+import { adamStep, logits64, p64, ref64, type AdamHyper } from './ref64.ts';
 import { mnistBatch, randomBatch } from './util.ts';
 
-const bits = (p: Params) => PARAM_NAMES.map((k) => Array.from(new Uint32Array(p[k].buffer, p[k].byteOffset, p[k].length)));
+const NET = [784, 10, 10];
+const bits = (p: Params) => tensors(p).map((a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)));
 const delta = (after: Float32Array, before: Float32Array) => Float64Array.from(after, (v, i) => v - before[i]);
 
 // Adam: the update Δθ read back from tfjs vs the published rule in float64. Measured ≈1.6e-5, nearly all of
@@ -27,26 +30,63 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect((await initBackend(backend)).name).toBe(backend);
     });
 
-    it('SGD: one step is θ − lr·∇L (float64 reference) and returns the pre-update loss', () => {
-      const lr = 0.1;
-      const t = createTfjsTrainer({ optimizer: 'sgd', lr });
-      expect(t.name).toBe('tfjs-sgd');
-      expect([t.beta1, t.beta2, t.epsilon]).toEqual([null, null, null]);
-      const p = initParams(11, 10);
-      const batch = mnistBatch(2000, 64);
-      t.load(p);
-      const ref = ref64(p64(p), batch);
-      const loss = t.step(batch);
-      expect(Math.abs(loss - ref.loss)).toBeLessThanOrEqual(1e-6 * ref.loss);
-      const q = t.read();
-      for (const k of KEYS) {
-        const want = Float64Array.from(ref.grads[k], (g) => -lr * g);
-        const a = agreement(delta(q[k], p[k]), want);
-        // Δθ read back from float32 weights (|θ| ≤ 0.5, ulp 6e-8) carries ~1e-6 of rounding relative to lr·|∇|
-        expect(a.relL2, k).toBeLessThanOrEqual(1e-4);
-        expect(a.cosine, k).toBeGreaterThanOrEqual(1 - 1e-6);
+    for (const [sizes, keep] of [[NET, null], [[784, 40, 20, 10], [0.4, 0.5]]] as const) {
+      it(`SGD: one step is θ − lr·∇L (float64 reference) and returns the pre-update loss (${sizes.join('-')}${keep ? ', dropout' : ''})`, () => {
+        const lr = 0.1;
+        const t = createTfjsTrainer({ optimizer: 'sgd', lr });
+        expect(t.name).toBe('tfjs-sgd');
+        expect([t.beta1, t.beta2, t.epsilon]).toEqual([null, null, null]);
+        const p = initParams(11, sizes, 'he');
+        const batch = mnistBatch(2000, 64);
+        const masks = keep ? maskStream(11, sizes.slice(1, -1), keep).masks(0, 64) : undefined;
+        t.load(p);
+        const ref = ref64(p64(p), batch, { masks });
+        const loss = t.step(batch, masks);
+        expect(Math.abs(loss - ref.loss)).toBeLessThanOrEqual(1e-6 * ref.loss);
+        const q = tensors(t.read()), p0 = tensors(p), g = flat(ref.grads);
+        q.forEach((a, i) => {
+          const want = Float64Array.from(g[i], (v) => -lr * v);
+          const ag = agreement(delta(a, p0[i]), want);
+          // Δθ read back from float32 weights carries ~1e-6 of rounding relative to lr·|∇|
+          expect(ag.relL2, `tensor ${i}`).toBeLessThanOrEqual(1e-4);
+          expect(ag.cosine, `tensor ${i}`).toBeGreaterThanOrEqual(1 - 1e-6);
+        });
+        t.dispose();
+      });
+    }
+
+    it('setLearningRate: the next steps use the new rate (SGD and Adam), and load() keeps it', () => {
+      for (const optimizer of ['sgd', 'adam'] as const) {
+        const init = initParams(4, NET);
+        const batches = [0, 1, 2].map((i) => mnistBatch(100 * i, 32));
+        // a trainer at 0.02 that is switched to 0.005 after one step = one built at 0.005 for the last two
+        // steps, given the same state: compare against a run that was at 0.005 from a reload of the same state
+        const a = createTfjsTrainer({ optimizer, lr: 0.02 });
+        a.load(init);
+        a.step(batches[0]);
+        a.setLearningRate(0.005);
+        expect(a.lr).toBe(0.005);
+        const before = a.read();
+        a.step(batches[1]);
+        const after = a.read();
+        const g = tensors(before), h = tensors(after);
+        // the size of the change tells the rate: for SGD exactly α·∇ with the gradient at `before`
+        if (optimizer === 'sgd') {
+          const s = createTfjsTrainer({ optimizer, lr: 0.005 });
+          s.load(before);
+          s.step(batches[1]);
+          expect(bits(s.read())).toEqual(bits(after));
+          s.dispose();
+        } else {
+          // Adam's second step moves each weight by at most ≈ α·(1 + small): with α = 0.005 no move exceeds 0.0075
+          const maxMove = Math.max(...h.map((x, i) => Math.max(...Array.from(x, (v, j) => Math.abs(v - g[i][j])))));
+          expect(maxMove).toBeLessThan(0.0075);
+          expect(maxMove).toBeGreaterThan(0.001);
+        }
+        a.load(init);
+        expect(a.lr).toBe(0.005);
+        a.dispose();
       }
-      t.dispose();
     });
 
     for (const eps of [undefined, 1e-3]) {
@@ -68,25 +108,25 @@ for (const backend of ['wasm', 'cpu'] as const) {
           'no bias correction': { hp: { lr, beta1: 0.9, beta2: 0.999, eps: E }, v: 'no-bias-correction' },
           'ε inside √': { hp: { lr, beta1: 0.9, beta2: 0.999, eps: E }, v: 'eps-inside-sqrt' },
         };
-        const p0 = initParams(3, 10);
+        const p0 = initParams(3, NET);
         t.load(p0);
         const state = Object.fromEntries(
-          Object.keys(variants).map((n) => [n, Object.fromEntries(KEYS.map((k) => [k, { m: new Float64Array(p0[k].length), v: new Float64Array(p0[k].length) }]))]),
+          Object.keys(variants).map((n) => [n, tensors(p0).map((a) => ({ m: new Float64Array(a.length), v: new Float64Array(a.length) }))]),
         );
         const worst: Record<string, number> = Object.fromEntries(Object.keys(variants).map((n) => [n, 0]));
         for (let step = 1; step <= 5; step++) {
           const batch = mnistBatch(500 * step, 64); // a different batch each step, so the moments matter
           const before = t.read();
           // the gradient tfjs will use: tfjs autodiff at the same weights (isolates the optimiser)
-          const g = (await gradients(before, batch)).grads;
+          const g = tensors((await gradients(before, batch)).grads);
           t.step(batch);
-          const after = t.read();
+          const after = tensors(t.read()), b0 = tensors(before);
           for (const [n, { hp, v }] of Object.entries(variants)) {
-            for (const k of KEYS) {
-              const want = adamStep(state[n][k], g[k], step, hp, v);
-              const a = agreement(delta(after[k], before[k]), want);
+            g.forEach((gk, k) => {
+              const want = adamStep(state[n][k], gk, step, hp, v);
+              const a = agreement(delta(after[k], b0[k]), want);
               worst[n] = Math.max(worst[n], a.relL2, a.maxAbsRel);
-            }
+            });
           }
         }
         console.log(`[adam ${backend} ε ${E}] worst max(relL2, maxAbsRel) of Δθ over 5 steps: ` + Object.entries(worst).map(([n, w]) => `${n} ${w.toExponential(2)}`).join(', '));
@@ -98,7 +138,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
 
     it('load() resets the optimiser state: reload + retrain equals a fresh trainer bit for bit', () => {
       for (const optimizer of ['sgd', 'adam'] as const) {
-        const init = initParams(8, 10);
+        const init = initParams(8, NET);
         const batches = [0, 1, 2, 3, 4].map((i) => mnistBatch(64 * i, 32));
         const a = createTfjsTrainer({ optimizer, lr: 0.01 });
         a.load(init);
@@ -125,7 +165,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       ] as TfjsTrainerOptions[]) {
         const runs = [0, 1].map(() => {
           const t = createTfjsTrainer(opts);
-          t.load(initParams(21, 10));
+          t.load(initParams(21, NET));
           const losses: number[] = [];
           for (let e = 0; e < 3; e++) for (const b of batches) losses.push(t.step(b));
           const w = t.read();
@@ -143,13 +183,13 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const batch = randomBatch(8, 1);
       for (const optimizer of ['sgd', 'adam'] as const) {
         const t = createTfjsTrainer({ optimizer, lr: 0.001 });
-        t.load(initParams(1, 10));
+        t.load(initParams(1, NET));
         for (let i = 0; i < 3; i++) t.step(batch); // Adam creates its moment variables on the first step
         const { numTensors, numBytes } = tf.memory();
         for (let i = 0; i < 500; i++) t.step(batch);
         t.read();
         t.predict(batch.x, batch.m);
-        t.load(initParams(2, 10));
+        t.load(initParams(2, NET));
         for (let i = 0; i < 3; i++) t.step(batch);
         expect(tf.memory().numTensors, optimizer).toBe(numTensors);
         expect(tf.memory().numBytes, optimizer).toBe(numBytes);
@@ -161,24 +201,24 @@ for (const backend of ['wasm', 'cpu'] as const) {
 
     it('read() returns copies; load() copies its input; predict() = argmax of float64 logits', () => {
       const t = createTfjsTrainer({ optimizer: 'sgd', lr: 0.1 });
-      const p = initParams(5, 10);
+      const p = initParams(5, NET);
       t.load(p);
-      p.W1.fill(0); // must not reach the trainer
+      p.layers[0].W.fill(0); // must not reach the trainer
       const r1 = t.read();
-      expect(bits(r1)).toEqual(bits(initParams(5, 10)));
-      r1.b2.fill(99);
-      expect(t.read().b2).toEqual(initParams(5, 10).b2);
+      expect(bits(r1)).toEqual(bits(initParams(5, NET)));
+      r1.layers[1].b.fill(99);
+      expect(t.read().layers[1].b).toEqual(initParams(5, NET).layers[1].b);
       for (let i = 0; i < 100; i++) t.step(mnistBatch(64 * i, 64));
       const w = t.read();
       const x = mnistBatch(50000, 1000);
       const pred = t.predict(x.x, x.m);
       expect(pred).toBeInstanceOf(Uint8Array);
       expect(pred.length).toBe(1000);
-      const z = logits64(p64(w), x.x, x.m);
+      const z = logits64(p64(w), x); // 10×m, column-major
       let same = 0, acc = 0;
       for (let i = 0; i < x.m; i++) {
         let best = 0;
-        for (let c = 1; c < 10; c++) if (z[i * 10 + c] > z[i * 10 + best]) best = c;
+        for (let c = 1; c < 10; c++) if (z[c * x.m + i] > z[best * x.m + i]) best = c;
         if (best === pred[i]) same++;
         if (pred[i] === x.y[i]) acc++;
       }
@@ -194,22 +234,23 @@ for (const backend of ['wasm', 'cpu'] as const) {
       t.dispose();
     });
 
-    it('hidden width: fixed by `hidden`, else taken from load()', () => {
-      const fixed = createTfjsTrainer({ optimizer: 'adam', lr: 0.01, hidden: 32 });
-      expect(fixed.read().b1.length).toBe(32);
-      expect(fixed.read().W1.every((v) => v === 0)).toBe(true);
-      expect(() => fixed.load(initParams(1, 10))).toThrow(/hidden/);
-      fixed.load(initParams(1, 32));
+    it('layer sizes: fixed by `sizes`, else taken from load()', () => {
+      const fixed = createTfjsTrainer({ optimizer: 'adam', lr: 0.01, sizes: [784, 32, 10] });
+      expect(fixed.read().layers[0].b.length).toBe(32);
+      expect(fixed.read().layers[0].W.every((v) => v === 0)).toBe(true);
+      expect(() => fixed.load(initParams(1, NET))).toThrow(/layer sizes/);
+      fixed.load(initParams(1, [784, 32, 10]));
       fixed.step(randomBatch(4, 3));
       fixed.dispose();
       const free = createTfjsTrainer({ optimizer: 'adam', lr: 0.01 });
-      expect(free.read().b1.length).toBe(10);
-      free.load(initParams(1, 20));
+      expect(free.read().layers[0].b.length).toBe(10);
+      free.load(initParams(1, [784, 20, 10]));
       free.step(randomBatch(4, 3));
-      expect(free.read().W2.length).toBe(200);
-      free.load(initParams(1, 10));
-      free.step(randomBatch(4, 3));
-      expect(free.read().b1.length).toBe(10);
+      expect(free.read().layers[1].W.length).toBe(200);
+      free.load(initParams(1, [784, 30, 20, 10]));
+      free.step(randomBatch(4, 3), maskStream(1, [30, 20], [0.5, 0.5]).masks(0, 4));
+      expect(free.read().layers.map((l) => l.b.length)).toEqual([30, 20, 10]);
+      expect(() => free.step(randomBatch(4, 3), [new Float32Array(4 * 30)])).toThrow(/one per hidden layer/);
       free.dispose();
       expect(() => free.read()).toThrow(/dispose/);
     });
@@ -236,8 +277,6 @@ describe('tfjs trainer guards and input validation', () => {
       { epsilon: -1e-8 },
       { epsilon: NaN },
       { activation: 'gelu' as never },
-      { hidden: 0 },
-      { hidden: 2.5 },
     ];
     for (const b of bad) expect(() => createTfjsTrainer({ optimizer: 'adam', lr: 0.01, ...b }), JSON.stringify(b)).toThrow(UserError);
     expect(() => createTfjsTrainer({ optimizer: 'rmsprop' as never, lr: 0.01 })).toThrow(UserError);
