@@ -88,6 +88,7 @@ export interface NumpyOptions {
   threads?: number; // BLAS threads of the child, default 1
   seed?: number; // weight initialisation (numpy's default_rng), default 1
   lr?: number; // SGD step size, default 0.1
+  env?: NodeJS.ProcessEnv; // extra environment for the child (the thread variables are set after it)
   signal?: AbortSignal;
   onProgress?: (p: { round: number; rounds: number; id: string; done: number; total: number }) => void;
 }
@@ -211,7 +212,7 @@ export async function runNumpy(configs: NumpyConfig[], opts: NumpyOptions = {}):
       return { layers: c.layers, what: c.what, batch: c.batch, budget: m >= HEAVY_FROM ? plan.budgets.heavy : plan.budgets.light };
     }),
   });
-  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, PYTHONDONTWRITEBYTECODE: '1' };
   for (const k of NUMPY_THREAD_VARS) env[k] = String(threads);
 
   const run = await new Promise<{ code: number | null; stdout: string; stderr: string } | NumpySkipped>((resolve, reject) => {
