@@ -1,0 +1,80 @@
+// The architecture as the design states it, checked on the source: no import cycles, and `npm run report`
+// (results JSON → markdown) loads neither tfjs nor any training code.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(new URL('../..', import.meta.url).pathname);
+
+/** Value imports (not `import type`) of a file: relative paths resolved, packages by name. */
+function imports(file: string): string[] {
+  const src = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  const re = /^\s*(import|export)\s+(type\s+)?(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]/gm;
+  for (let m = re.exec(src); m; m = re.exec(src)) {
+    if (m[2]) continue; // type-only: erased at run time
+    const spec = m[3];
+    // a named import list made only of `type X` entries is erased too
+    const clause = m[0].slice(0, m[0].lastIndexOf('from'));
+    const names = clause.match(/\{([^}]*)\}/)?.[1];
+    if (names && names.split(',').every((n) => n.trim() === '' || n.trim().startsWith('type '))) continue;
+    out.push(spec.startsWith('.') ? resolve(dirname(file), spec) : spec);
+  }
+  return out;
+}
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? tsFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Every module reachable from `entry` through value imports (files and package names). */
+function closure(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [entry];
+  while (stack.length) {
+    const f = stack.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    if (f.startsWith('/') && f.endsWith('.ts')) stack.push(...imports(f));
+  }
+  return seen;
+}
+
+describe('architecture', () => {
+  it('the import walker sees what it should (so the checks below can fail)', () => {
+    const run = closure(join(root, 'src/harness/run.ts'));
+    expect(run.has('@tensorflow/tfjs')).toBe(true);
+    expect(run.has(join(root, 'src/scratch/network.ts'))).toBe(true);
+    // a type-only import is not followed
+    expect(imports(join(root, 'src/harness/results.ts')).some((f) => f.includes('tfjs'))).toBe(false);
+  });
+
+  it('no import cycles in src/', () => {
+    const files = tsFiles(join(root, 'src'));
+    const graph = new Map(files.map((f) => [f, imports(f).filter((d) => d.startsWith('/'))]));
+    const state = new Map<string, 'open' | 'done'>();
+    const cycles: string[] = [];
+    const visit = (f: string, path: string[]) => {
+      if (state.get(f) === 'done') return;
+      if (state.get(f) === 'open') {
+        cycles.push([...path.slice(path.indexOf(f)), f].map((x) => relative(root, x)).join(' → '));
+        return;
+      }
+      state.set(f, 'open');
+      for (const d of graph.get(f) ?? []) visit(d, [...path, f]);
+      state.set(f, 'done');
+    };
+    for (const f of files) visit(f, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it('npm run report loads neither tfjs nor the training code', () => {
+    const loaded = [...closure(join(root, 'src/cli/report.ts'))].map((f) => (f.startsWith('/') ? relative(root, f) : f));
+    expect(loaded).toContain('src/report/markdown.ts');
+    const training = loaded.filter((f) => /tensorflow|^src\/(scratch|tfjs)\/|^src\/harness\/(run|plan)\.ts$/.test(f));
+    expect(training).toEqual([]);
+  });
+});
