@@ -6,7 +6,7 @@
  * goes to a callback).
  */
 import { Bench } from 'tinybench';
-import { quantile } from '../src/core/metrics.ts';
+import { quantile, t95 } from '../src/core/metrics.ts';
 import type { TaskSpec, Weight } from './suites.ts';
 
 export interface Budget {
@@ -77,15 +77,12 @@ export function roundOrder<T>(xs: T[], r: number): T[] {
   return r % 2 === 1 ? rot.reverse() : rot;
 }
 
-// two-sided 95% Student's t critical values for df = 1..30; ~1.96 beyond
-const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
-
 function rme(xs: number[]): number {
   const n = xs.length;
   if (n < 2) return NaN;
   const mean = xs.reduce((a, b) => a + b, 0) / n;
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-  const t = n - 1 <= T95.length ? T95[n - 2] : 1.96;
+  const t = t95(n - 1);
   return (100 * t * sd) / Math.sqrt(n) / mean;
 }
 

@@ -66,3 +66,21 @@ export function meanSd(xs: number[]): { mean: number; sd: number } {
   const sd = n < 2 ? 0 : Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
   return { mean, sd };
 }
+
+// two-sided 95% Student's t critical values for df = 1..30 (beyond: the normal 1.96 is within 2%)
+const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+/** The two-sided 95% critical value of Student's t with df degrees of freedom (df ≥ 1). */
+export function t95(df: number): number {
+  if (!(Number.isInteger(df) && df >= 1)) throw new Error(`t95: degrees of freedom must be a positive integer, got ${df}`);
+  return df <= T95.length ? T95[df - 1] : 1.96;
+}
+
+/** Mean of xs and its 95% confidence interval (Student t on n−1 d.o.f.); null interval for n < 2. */
+export function meanCi95(xs: number[]): { n: number; mean: number; sd: number; ci: [number, number] | null } {
+  const { mean, sd } = meanSd(xs);
+  const n = xs.length;
+  if (n < 2) return { n, mean, sd, ci: null };
+  const h = (t95(n - 1) * sd) / Math.sqrt(n);
+  return { n, mean, sd, ci: [mean - h, mean + h] };
+}

@@ -10,16 +10,9 @@ import { createScratchAdamTrainer } from '../scratch/adam.ts';
 import { createTfjsTrainer } from '../tfjs/network.ts';
 import { netSizes } from '../core/types.ts';
 
-export const TRAINER_IDS = ['scratch-gd', 'tfjs-sgd', 'tfjs-adam', 'scratch-adam'] as const;
-export type TrainerId = (typeof TRAINER_IDS)[number];
-export const isAdamTrainer = (t: TrainerId): boolean => t.endsWith('-adam');
-export const isScratchTrainer = (t: TrainerId): boolean => t.startsWith('scratch-');
+import { isAdamTrainer, isScratchTrainer, TRAINER_IDS, TWINS, type TrainerId } from './trainers.ts';
 
-/** Trainers that run the same math on the same batches in two implementations: [hand-written, tfjs]. */
-export const TWINS: readonly (readonly [TrainerId, TrainerId])[] = [
-  ['scratch-gd', 'tfjs-sgd'],
-  ['scratch-adam', 'tfjs-adam'],
-];
+export { isAdamTrainer, isScratchTrainer, TRAINER_IDS, TWINS, type TrainerId };
 
 export interface Plan {
   /** the preset the plan started from (flags may have changed it; the command line is in the results) */

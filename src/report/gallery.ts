@@ -42,29 +42,48 @@ export function galleryFiles(r: Results, test: Batch, outDir: string): OutFile[]
 
 const img = (i: number) => `<img src="${imageName(i)}" width="56" alt="test image ${i}">`;
 
+/** Images per table: 8 columns of 56 px plus the label column fit GitHub's 980 px column with room to spare. */
+export const PER_ROW = 8;
+
+/** Consecutive chunks of at most n items. */
+const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
+
+/** One table per chunk of PER_ROW images: a header row of images, then one row per `rows` entry. */
+function imageTables(indices: number[], rows: { label: string; cell: (k: number) => string }[]): string {
+  return chunks(indices.map((_, k) => k), PER_ROW)
+    .map((ks) =>
+      [
+        `| test image | ${ks.map((k) => img(indices[k])).join(' | ')} |`,
+        `| :-- | ${ks.map(() => ':-:').join(' | ')} |`,
+        ...rows.map((r) => `| ${r.label} | ${ks.map(r.cell).join(' | ')} |`),
+      ].join('\n'),
+    )
+    .join('\n\n');
+}
+
 export function gallerySection(r: Results): string {
   const g = r.gallery;
   const runs = r.plan.trainers.map((t) => r.runs.find((x) => x.trainer === t && x.seed === g.seed && x.gallery)).filter((x) => x !== undefined);
   const parts: string[] = [];
   parts.push(
-    `${g.indices.length} test images drawn with seed ${g.seed} (each PNG is ${SIDE}×${SIDE} px, the 28×28 digit upscaled ${SCALE}×), with every trainer's prediction after training with seed ${g.seed}; ✗ marks a mistake.`,
+    `${g.indices.length} test images drawn with seed ${g.seed} (each PNG is ${SIDE}×${SIDE} px, the 28×28 digit upscaled ${SCALE}×, shown at 56 px), with every trainer's prediction after training with seed ${g.seed}; ✗ marks a mistake.`,
     '',
-    `| test image | ${g.indices.map(img).join(' | ')} |`,
-    `| :-- | ${g.indices.map(() => ':-:').join(' | ')} |`,
-    `| **true label** | ${g.labels.map((l) => `**${l}**`).join(' | ')} |`,
-    ...runs.map((run) => `| ${run.trainer} | ${run.gallery!.predictions.map((p, k) => (p === g.labels[k] ? String(p) : `${p} ✗`)).join(' | ')} |`),
+    imageTables(g.indices, [
+      { label: '**true label**', cell: (k) => `**${g.labels[k]}**` },
+      ...runs.map((run) => ({ label: run.trainer, cell: (k: number) => { const p = run.gallery!.predictions[k]; return p === g.labels[k] ? String(p) : `${p} ✗`; } })),
+    ]),
   );
   const w = wrongOfBest(r);
   if (w && w.wrong.length > 0) {
     parts.push(
       '',
-      `The ${w.wrong.length} test images that **${w.trainer}** (the most accurate trainer; seed ${w.seed}) gets wrong with the highest confidence:`,
+      `The ${w.wrong.length} test images that **${w.trainer}** (the trainer with the highest mean test accuracy; seed ${w.seed}) gets wrong with the highest confidence:`,
       '',
-      `| test image | ${w.wrong.map((x) => img(x.index)).join(' | ')} |`,
-      `| :-- | ${w.wrong.map(() => ':-:').join(' | ')} |`,
-      `| **true label** | ${w.wrong.map((x) => `**${x.label}**`).join(' | ')} |`,
-      `| predicted | ${w.wrong.map((x) => String(x.pred)).join(' | ')} |`,
-      `| confidence % | ${w.wrong.map((x) => (100 * x.confidence).toFixed(1)).join(' | ')} |`,
+      imageTables(w.wrong.map((x) => x.index), [
+        { label: '**true label**', cell: (k) => `**${w.wrong[k].label}**` },
+        { label: 'predicted', cell: (k) => String(w.wrong[k].pred) },
+        { label: 'confidence %', cell: (k) => (100 * w.wrong[k].confidence).toFixed(1) },
+      ]),
     );
   }
   return parts.join('\n');

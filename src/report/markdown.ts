@@ -3,10 +3,10 @@
  * is read from (or averaged from) the results, formatted by the helpers below.
  */
 import { meanSd, perClassAccuracy } from '../core/metrics.ts';
-import type { TrainerId } from '../harness/plan.ts';
+import { TWINS, type TrainerId } from '../harness/trainers.ts';
 import type { Results, TensorAgreement } from '../harness/results.ts';
 import { gallerySection } from './gallery.ts';
-import { bestTrainer, meanCurve, okRuns, summary } from './stats.ts';
+import { allPairs, bestTrainer, meanCurve, okRuns, paired, speedRatio, summary, type Paired } from './stats.ts';
 
 // ---- formatting (exported so tests can check the markdown against the JSON) ----
 export const pct = (x: number): string => (100 * x).toFixed(2);
@@ -31,34 +31,88 @@ export function table(head: string[], rows: string[][], align?: string[]): strin
   return [row(head), `| ${al.join(' | ')} |`, ...rows.map(row)].join('\n');
 }
 
+/** a difference in accuracy, in percentage points with a sign: +0.23 */
+export const pts = (x: number): string => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(100 * x).toFixed(2)}`;
+export const ciText = (ci: [number, number]): string => `[${pts(ci[0])}, ${pts(ci[1])}]`;
+const seedsText = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
+
+/** One paired comparison in words: the mean difference, its interval, and what it allows one to say. */
+export function pairedText(p: Paired): string {
+  const n = p.seeds.length;
+  if (p.verdict === 'identical') return `identical on every seed (${seedsText(n)})`;
+  const d = `${pts(p.mean)} pt`;
+  if (p.verdict === 'one seed') return `${d} on the one seed (with one seed no interval exists, so no difference can be claimed)`;
+  const ci = `95% CI ${ciText(p.ci!)} over ${seedsText(n)}`;
+  if (p.verdict === 'no detectable difference') return `${d}, ${ci}: no detectable difference`;
+  return `${d}, ${ci}: **${p.verdict === 'a' ? p.a : p.b}** is more accurate`;
+}
+
 function verdict(r: Results): string {
   const s = summary(r);
   const lines: string[] = [];
-  const best = bestTrainer(r);
+  const n = r.plan.seeds.length;
   const finished = s.filter((x) => x.test.length > 0).sort((a, b) => meanSd(b.test).mean - meanSd(a.test).mean);
-  if (best) {
-    const others = finished.slice(1).map((x) => `${x.trainer} ${pct(meanSd(x.test).mean)}%`).join(', ');
-    lines.push(`- **Test accuracy:** **${best}** wins with ${pct(meanSd(finished[0].test).mean)}%${others ? ` (then ${others})` : ''}, mean over ${r.plan.seeds.length} seed${r.plan.seeds.length > 1 ? 's' : ''}.`);
-  } else {
-    lines.push('- **Test accuracy:** no trainer finished.');
+  if (finished.length === 0) lines.push('- **Test accuracy:** no trainer finished.');
+  else {
+    lines.push(`- **Test accuracy** (mean over ${seedsText(n)}): ${finished.map((x) => `${x.trainer} ${pct(meanSd(x.test).mean)}%`).join(', ')}.`);
+    const best = finished[0].trainer;
+    const vs = finished.slice(1).map((x) => paired(r, best, x.trainer));
+    if (vs.length > 0) {
+      if (vs.every((p) => p.verdict === 'a')) {
+        const closest = vs.reduce((x, y) => (y.ci![0] < x.ci![0] ? y : x));
+        lines.push(`- **Most accurate: ${best}**, ahead of every other trainer with a 95% interval that excludes 0 (closest: ${closest.b}, ${pairedText(closest)}).`);
+      } else if (n === 1) {
+        lines.push(`- **No winner is named:** with one seed there is no confidence interval. ${best} has the highest accuracy; ${vs.map((p) => (p.verdict === 'identical' ? `${p.b} is identical` : `${p.b} is ${pts(p.mean)} pt behind`)).join(', ')}.`);
+      } else {
+        const open = vs.filter((p) => p.verdict !== 'a');
+        lines.push(`- **No winner is named:** ${best} has the highest mean, but vs ${open.map((p) => `${p.b} it is ${pairedText(p)}`).join('; vs ')}.`);
+      }
+    }
+    const ask = (a: TrainerId, b: TrainerId, what: string) => {
+      if (!finished.some((x) => x.trainer === a) || !finished.some((x) => x.trainer === b)) return;
+      lines.push(`- **${what}** (${a} − ${b}, paired by seed): ${pairedText(paired(r, a, b))}.`);
+    };
+    ask('scratch-adam', 'scratch-gd', 'What Adam buys over gradient descent');
+    ask('tfjs-adam', 'tfjs-sgd', 'The same in tfjs');
   }
-  const timed = s.filter((x) => x.samplesPerSec.length > 0).sort((a, b) => meanSd(b.samplesPerSec).mean - meanSd(a.samplesPerSec).mean);
-  if (timed.length > 0) {
-    const f = timed[0];
-    const next = timed[1];
-    lines.push(`- **Speed:** **${f.trainer}** is fastest at ${rate(meanSd(f.samplesPerSec).mean)} samples/s` + (next ? `, ${(meanSd(f.samplesPerSec).mean / meanSd(next.samplesPerSec).mean).toFixed(2)}× ${next.trainer}.` : '.'));
+  const speed = TWINS.map(([a, b]) => ({ a, b, q: speedRatio(r, a, b) })).filter((x) => x.q !== null);
+  if (speed.length > 0) {
+    const be = r.environment.tfjs?.name ?? 'no backend';
+    const where = [...new Set(speed.map((x) => r.runs.find((y) => y.trainer === x.a)?.timing.ranOn))].join(', ');
+    const parts = speed.map(({ a, b, q }) => `${a} runs at **${q!.mean.toFixed(2)}×** the samples/s of ${b}` + (q!.ratios.length > 1 ? ` (per seed ${q!.min.toFixed(2)}–${q!.max.toFixed(2)}×)` : ''));
+    lines.push(`- **Speed, hand-written vs tfjs on ${be}:** ${parts.join('; ')}. The hand-written trainers ran on the ${where}; see Timing.`);
   }
   if (r.agreement.length > 0) {
     const worst = Math.max(...r.agreement.flatMap((a) => a.tensors.map((t) => t.scratchVsTfjs.relL2)));
     const failed = r.agreement.filter((a) => !a.pass).length;
     lines.push(
       failed === 0
-        ? `- **Gradients:** scratch and tfjs **agree** at all ${r.agreement.length} checkpoints, every tensor within the thresholds (worst relative L2 ${sci(worst)}).`
+        ? `- **Gradients:** scratch, tfjs and float64 **agree** at all ${r.agreement.length} checkpoints, every tensor within the thresholds (worst scratch vs tfjs relative L2 ${sci(worst)}).`
         : `- **Gradients:** **DISAGREE** at ${failed} of ${r.agreement.length} checkpoints (worst relative L2 ${sci(worst)}); see below.`,
     );
   }
   for (const x of s) for (const d of x.diverged) lines.push(`- **${d.trainer} diverged** at step ${d.diverged!.step} (seed ${d.seed}, learning rate ${lrf(d.lr)}, loss ${d.diverged!.loss}).`);
   return lines.join('\n');
+}
+
+/** Every pair of trainers: per-seed differences in final test accuracy, their mean and 95% interval. */
+function pairsTable(r: Results): string {
+  const ps = allPairs(r);
+  if (ps.length === 0) return '';
+  return [
+    `Paired differences in final test accuracy, in percentage points (same initial weights and batches per seed, so each seed gives one difference; 95% interval: Student t on n − 1 degrees of freedom). A winner is named only where the interval excludes 0.`,
+    '',
+    table(
+      ['a − b', 'per seed', 'mean', '95% CI', 'verdict'],
+      ps.map((p) => [
+        `${p.a} − ${p.b}`,
+        p.diffs.map(pts).join(', '),
+        pts(p.mean),
+        p.ci ? ciText(p.ci) : '—',
+        p.verdict === 'a' ? `${p.a} more accurate` : p.verdict === 'b' ? `${p.b} more accurate` : p.verdict === 'one seed' ? 'one seed: no interval' : p.verdict,
+      ]),
+    ),
+  ].join('\n');
 }
 
 function planSection(r: Results): string {
@@ -75,7 +129,7 @@ function planSection(r: Results): string {
       ['schedule', `batch ${batch}, ${p.steps} steps (${p.stepsPerEpoch} per epoch), curve point every ${p.evalEvery} steps`],
       ['learning rates', `GD/SGD α = ${p.lr}; Adam α = ${p.adamLr} (β1 ${p.beta1}, β2 ${p.beta2}, ε 1e-7)${p.lrDecay > 0 ? `; decay α0/(1 + ${p.lrDecay}·epoch)` : ''}`],
       ['seeds', p.seeds.join(', ')],
-      ['scratch-gd threads', p.threads > 0 ? `${p.threads} worker thread${p.threads > 1 ? 's' : ''} (bit-identical to none)` : 'none: the calling thread'],
+      ['scratch threads', p.threads > 0 ? `${p.threads} worker thread${p.threads > 1 ? 's' : ''} for the scratch trainers (bit-identical to none)` : 'none: the scratch trainers run on the calling thread'],
       ['tfjs backend', tf],
       ['machine', `${e.cpu}, ${e.cores} cores, ${e.os}, Node ${e.node}`],
       ['commit, date', `${e.commit ?? 'n/a'}, ${e.date}`],
@@ -92,32 +146,130 @@ function accuracySection(r: Results): string {
     pm(x.test, pct),
     `${x.test.length}/${r.plan.seeds.length}` + (x.diverged.length ? ` (${x.diverged.length} diverged)` : ''),
   ]);
-  return table(['trainer', 'train accuracy %', 'test accuracy %', 'seeds finished'], rows);
+  const pairs = pairsTable(r);
+  return [table(['trainer', 'train accuracy %', 'test accuracy % (mean ± sd over seeds)', 'seeds finished'], rows), ...(pairs ? ['', pairs] : [])].join('\n');
 }
 
-function chart(r: Results, field: 'loss' | 'testAcc', title: string): string {
+interface Series {
+  label: string; // a trainer, or 'a = b' for twins drawn as one line
+  trainers: TrainerId[];
+  points: { step: number; value: number }[];
+}
+
+/** Display resolution of a chart's values: loss to 4 decimals, accuracy % to 2. */
+const RESOLUTION = { loss: 5e-5, testAcc: 5e-5 } as const; // accuracy as a fraction: 0.005 points
+
+/**
+ * The lines of a chart: one per trainer, except that twins whose mean curves agree to within the chart's
+ * display resolution at every point are one line (two lines drawn on top of each other would hide one).
+ */
+export function chartSeries(r: Results, field: 'loss' | 'testAcc'): { series: Series[]; merged: { a: TrainerId; b: TrainerId; maxDiff: number }[]; apart: { a: TrainerId; b: TrainerId; maxDiff: number }[] } {
   const ts = r.plan.trainers.filter((t) => okRuns(r, t).length > 0);
-  if (ts.length === 0) return '_no finished runs_';
-  const curves = ts.map((t) => meanCurve(r, t, field));
-  const steps = curves[0].map((p) => p.step);
-  const scale = field === 'testAcc' ? 100 : 1;
-  const vals = curves.flatMap((c) => c.map((p) => p.value * scale)).filter(Number.isFinite);
-  const lo = field === 'testAcc' ? Math.max(0, Math.floor(Math.min(...vals) / 10) * 10) : 0;
-  const hi = field === 'testAcc' ? 100 : Math.ceil(Math.max(...vals) * 10) / 10;
-  const colors = PALETTE.slice(0, ts.length).join(', ');
-  const legend = ts.map((t, i) => `${COLOR_NAMES[i]}: ${t}`).join(' · ');
+  const curve = new Map(ts.map((t) => [t, meanCurve(r, t, field)]));
+  const merged: { a: TrainerId; b: TrainerId; maxDiff: number }[] = [];
+  const apart: { a: TrainerId; b: TrainerId; maxDiff: number }[] = [];
+  const into = new Map<TrainerId, TrainerId>(); // b drawn by a's line
+  for (const [a, b] of TWINS) {
+    const ca = curve.get(a), cb = curve.get(b);
+    if (!ca || !cb || ca.length !== cb.length) continue;
+    const d = Math.max(...ca.map((p, i) => (Number.isFinite(p.value) && Number.isFinite(cb[i].value) ? Math.abs(p.value - cb[i].value) : 0)));
+    if (d < RESOLUTION[field]) {
+      merged.push({ a, b, maxDiff: d });
+      into.set(b, a);
+    } else apart.push({ a, b, maxDiff: d });
+  }
+  const series: Series[] = [];
+  for (const t of ts) {
+    if (into.has(t)) continue;
+    const twin = [...into.entries()].find(([, a]) => a === t)?.[0];
+    series.push({ label: twin ? `${t} = ${twin}` : t, trainers: twin ? [t, twin] : [t], points: curve.get(t)! });
+  }
+  return { series, merged, apart };
+}
+
+/** The curve points a numeric step axis can show: evenly spaced ones (a short last interval is left out). */
+function evenPoints(steps: number[]): { keep: number; dropped: number | null } {
+  if (steps.length < 3) return { keep: steps.length, dropped: null };
+  const d = steps[1] - steps[0];
+  const last = steps.length - 1;
+  return steps[last] - steps[last - 1] < 0.75 * d ? { keep: last, dropped: steps[last] } : { keep: steps.length, dropped: null };
+}
+
+function mermaidChart(title: string, yTitle: string, lo: number, hi: number, x0: number, x1: number, series: { label: string; values: string[] }[]): string {
+  const colors = PALETTE.slice(0, series.length).join(', ');
   return [
     '```mermaid',
     `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${colors}"}}}}%%`,
     'xychart-beta',
     `  title "${title}"`,
-    `  x-axis "step" [${steps.join(', ')}]`,
-    `  y-axis "${field === 'testAcc' ? 'test accuracy %' : 'training loss'}" ${lo} --> ${hi}`,
-    ...curves.map((c) => `  line [${c.map((p) => (Number.isFinite(p.value) ? (p.value * scale).toFixed(field === 'testAcc' ? 2 : 4) : '0')).join(', ')}]`),
+    `  x-axis "step" ${x0} --> ${x1}`,
+    `  y-axis "${yTitle}" ${lo} --> ${hi}`,
+    ...series.map((x) => `  line [${x.values.join(', ')}]`),
     '```',
-    '',
-    `Lines: ${legend}. Mean over seeds; loss is the mean training-batch loss since the previous point.`,
   ].join('\n');
+}
+
+const legend = (series: { label: string }[]) => series.map((x, i) => `${COLOR_NAMES[i]}: ${x.label}`).join(' · ');
+
+function twinsNote(merged: { a: TrainerId; b: TrainerId; maxDiff: number }[], field: 'loss' | 'testAcc'): string {
+  if (merged.length === 0) return '';
+  const f = (d: number) => (field === 'loss' ? sci(d) : `${sci(100 * d)} points`);
+  return ` ${merged.map((m) => `${m.a} and ${m.b} coincide (largest difference of their mean curves: ${f(m.maxDiff)}), so one line is drawn for both`).join('; ')}: same math on the same batches, see the drift table.`;
+}
+
+/** Training loss over the whole run. */
+function lossChart(r: Results): string {
+  const { series, merged } = chartSeries(r, 'loss');
+  if (series.length === 0) return '_no finished runs_';
+  const steps = series[0].points.map((p) => p.step);
+  const { keep, dropped } = evenPoints(steps);
+  const vals = series.flatMap((x) => x.points.slice(0, keep).map((p) => p.value)).filter(Number.isFinite);
+  const hi = Math.ceil(Math.max(...vals) * 10) / 10;
+  const chart = mermaidChart('Training loss', 'training loss', 0, hi, steps[0], steps[keep - 1], series.map((x) => ({ label: x.label, values: x.points.slice(0, keep).map((p) => (Number.isFinite(p.value) ? p.value.toFixed(4) : '0')) })));
+  return [
+    chart,
+    '',
+    `Mean over seeds of the training-batch loss since the previous point (at step 0: the first batch's loss at the initial weights), every ${r.plan.evalEvery} steps. Lines: ${legend(series)}.${twinsNote(merged, 'loss')}${dropped !== null ? ` The last point (step ${dropped}) closes a shorter interval and is left off the step axis.` : ''}`,
+  ].join('\n');
+}
+
+/** Test accuracy: the whole run, then a close-up of its second half, where the trainers part. */
+function accuracyCharts(r: Results): string {
+  const { series, merged } = chartSeries(r, 'testAcc');
+  if (series.length === 0) return '_no finished runs_';
+  const steps = series[0].points.map((p) => p.step);
+  const { keep, dropped } = evenPoints(steps);
+  const pctv = (v: number) => (100 * v).toFixed(2);
+  const span = (from: number) => {
+    const vals = series.flatMap((x) => x.points.slice(from, keep).map((p) => 100 * p.value));
+    return { lo: Math.max(0, Math.floor(Math.min(...vals) * 2) / 2 - 0.5), hi: Math.min(100, Math.ceil(Math.max(...vals) * 2) / 2 + 0.5) };
+  };
+  const whole = span(1);
+  const out = [
+    mermaidChart(`Test accuracy % (${r.dataset.test.toLocaleString('en-US')} test images)`, 'test accuracy %', Math.floor(whole.lo / 10) * 10, whole.hi, steps[0], steps[keep - 1], series.map((x) => ({ label: x.label, values: x.points.slice(0, keep).map((p) => pctv(p.value)) }))),
+    '',
+    `Mean over seeds of the accuracy on the test set at each point. Lines: ${legend(series)}.${twinsNote(merged, 'testAcc')}${dropped !== null ? ` The last point (step ${dropped}) is left off the step axis; it is in the table below.` : ''}`,
+  ];
+  const half = Math.floor(keep / 2);
+  if (keep - half >= 3) {
+    const close = span(half);
+    out.push(
+      '',
+      mermaidChart('Test accuracy %, second half of training', 'test accuracy %', close.lo, close.hi, steps[half], steps[keep - 1], series.map((x) => ({ label: x.label, values: x.points.slice(half, keep).map((p) => pctv(p.value)) }))),
+      '',
+      `The same curves from step ${steps[half]} on, on an axis of ${(close.hi - close.lo).toFixed(1)} points, so the final gap shows. Lines: ${legend(series)}.`,
+    );
+  }
+  // the last points, exactly
+  const last = Math.min(4, steps.length);
+  const ts = r.plan.trainers.filter((t) => okRuns(r, t).length > 0);
+  out.push(
+    '',
+    `Test accuracy % at the last ${last} points (mean over seeds):`,
+    '',
+    table(['trainer', ...steps.slice(-last).map((st) => `step ${st}`)], ts.map((t) => [t, ...meanCurve(r, t, 'testAcc').slice(-last).map((p) => pctv(p.value))])),
+  );
+  return out.join('\n');
 }
 
 function timingSection(r: Results): string {
@@ -252,7 +404,7 @@ export function renderCompare(r: Results): string {
     Verdict: verdict(r),
     'Plan and environment': planSection(r),
     Accuracy: accuracySection(r),
-    'Learning curves': [chart(r, 'loss', 'Training loss'), '', chart(r, 'testAcc', 'Test accuracy %')].join('\n'),
+    'Learning curves': [lossChart(r), '', accuracyCharts(r)].join('\n'),
     Timing: timingSection(r),
     'Gradient agreement': agreementSection(r),
     'Trajectory drift of the twins': driftSection(r),

@@ -2,8 +2,8 @@
  * What the reports compute from a results JSON: per-trainer summaries, the best trainer, mean curves.
  * Reads only the results; knows nothing about training.
  */
-import { meanSd } from '../core/metrics.ts';
-import type { TrainerId } from '../harness/plan.ts';
+import { meanCi95, meanSd } from '../core/metrics.ts';
+import type { TrainerId } from '../harness/trainers.ts';
 import type { Results, Run } from '../harness/results.ts';
 
 export const okRuns = (r: Results, t: TrainerId): Run[] => r.runs.filter((x) => x.trainer === t && x.status === 'ok');
@@ -32,3 +32,56 @@ export function meanCurve(r: Results, t: TrainerId, field: 'loss' | 'testAcc' | 
   return runs[0].curve.map((pt, i) => ({ step: pt.step, value: runs.reduce((a, x) => a + x.curve[i][field], 0) / runs.length }));
 }
 
+
+/** A paired comparison of two trainers over the seeds where both finished: per-seed differences a − b. */
+export interface Paired {
+  a: TrainerId;
+  b: TrainerId;
+  seeds: number[];
+  diffs: number[]; // a − b per seed (fractions, e.g. 0.0023 = 0.23 points)
+  mean: number;
+  sd: number;
+  ci: [number, number] | null; // 95%, Student t on n−1 d.o.f.; null with one seed
+  /** 'identical': the same value on every seed; 'a' / 'b': the interval excludes 0 on that side */
+  verdict: 'identical' | 'a' | 'b' | 'no detectable difference' | 'one seed';
+}
+
+/** Pairs per-seed values of two trainers (same init, same batches: a paired design) and tests the difference. */
+export function paired(r: Results, a: TrainerId, b: TrainerId, value: (run: Run) => number | null = (x) => x.final?.testAcc ?? null): Paired {
+  const seeds: number[] = [], diffs: number[] = [];
+  for (const s of r.plan.seeds) {
+    const ra = r.runs.find((x) => x.trainer === a && x.seed === s), rb = r.runs.find((x) => x.trainer === b && x.seed === s);
+    const va = ra ? value(ra) : null, vb = rb ? value(rb) : null;
+    if (va === null || vb === null) continue;
+    seeds.push(s);
+    diffs.push(va - vb);
+  }
+  const { mean, sd, ci } = meanCi95(diffs);
+  let verdict: Paired['verdict'];
+  if (diffs.length > 0 && diffs.every((d) => d === 0)) verdict = 'identical';
+  else if (ci === null) verdict = 'one seed';
+  else if (ci[0] > 0) verdict = 'a';
+  else if (ci[1] < 0) verdict = 'b';
+  else verdict = 'no detectable difference';
+  return { a, b, seeds, diffs, mean, sd, ci, verdict };
+}
+
+/** Every pair of finished trainers, in plan order. */
+export function allPairs(r: Results): Paired[] {
+  const ts = r.plan.trainers.filter((t) => okRuns(r, t).length > 0);
+  const out: Paired[] = [];
+  for (let i = 0; i < ts.length; i++) for (let j = i + 1; j < ts.length; j++) out.push(paired(r, ts[i], ts[j]));
+  return out;
+}
+
+/** Per-seed ratio of samples/s, a ÷ b (same steps, same batches), with mean and range. */
+export function speedRatio(r: Results, a: TrainerId, b: TrainerId): { ratios: number[]; mean: number; min: number; max: number } | null {
+  const ratios: number[] = [];
+  for (const s of r.plan.seeds) {
+    const ra = r.runs.find((x) => x.trainer === a && x.seed === s), rb = r.runs.find((x) => x.trainer === b && x.seed === s);
+    if (!ra || !rb || !(ra.timing.samplesPerSec > 0 && rb.timing.samplesPerSec > 0)) continue;
+    ratios.push(ra.timing.samplesPerSec / rb.timing.samplesPerSec);
+  }
+  if (ratios.length === 0) return null;
+  return { ratios, mean: meanSd(ratios).mean, min: Math.min(...ratios), max: Math.max(...ratios) };
+}
