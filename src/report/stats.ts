@@ -48,13 +48,18 @@ export interface Paired {
 
 /** Pairs per-seed values of two trainers (same init, same batches: a paired design) and tests the difference. */
 export function paired(r: Results, a: TrainerId, b: TrainerId, value: (run: Run) => number | null = (x) => x.final?.testAcc ?? null): Paired {
+  const of = (t: TrainerId) => new Map(r.runs.filter((x) => x.trainer === t).map((x) => [x.seed, value(x)] as const));
+  return pairedValues(a, b, of(a), of(b), r.plan.seeds);
+}
+
+/** The paired comparison of two trainers' per-seed values (null: no value for that seed). */
+export function pairedValues(a: TrainerId, b: TrainerId, va: Map<number, number | null>, vb: Map<number, number | null>, order: number[]): Paired {
   const seeds: number[] = [], diffs: number[] = [];
-  for (const s of r.plan.seeds) {
-    const ra = r.runs.find((x) => x.trainer === a && x.seed === s), rb = r.runs.find((x) => x.trainer === b && x.seed === s);
-    const va = ra ? value(ra) : null, vb = rb ? value(rb) : null;
-    if (va === null || vb === null) continue;
+  for (const s of order) {
+    const x = va.get(s), y = vb.get(s);
+    if (x === undefined || x === null || y === undefined || y === null) continue;
     seeds.push(s);
-    diffs.push(va - vb);
+    diffs.push(x - y);
   }
   const { mean, sd, ci } = meanCi95(diffs);
   let verdict: Paired['verdict'];
