@@ -1,12 +1,15 @@
 /**
  * Kaggle "digit-recognizer" CSV: a header `label,pixel0,...,pixel783`, then one image per line,
  * `label,p0,...,p783` with integer pixels 0..255. Parsed straight from the bytes: a fast loop for good
- * rows, and a slow re-read of just the offending line to word the error when a row is bad.
+ * rows, and a slow re-read of just the offending line to word the error when a row is bad. A CSV may be
+ * at most 1 GiB, raw or after gunzip (Kaggle's train.csv is 76 MB).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { INPUT } from '../core/types.ts';
-import { readBytes } from './files.ts';
+import { GiB, contentHead, readBytes, withDataFile } from './files.ts';
+
+/** The most bytes a CSV may have, raw or after gunzip. */
+export const MAX_CSV_BYTES = GiB;
 
 const FIELDS = 1 + INPUT; // label + 784 pixels
 const HEADER = 'label,pixel0,...,pixel783';
@@ -59,7 +62,7 @@ function rowError(file: string, buf: Buffer, lineStart: number, line: number): U
 
 /** Reads a labelled Kaggle CSV (raw or .gz) into one Float32Array (pixels/255) and the labels. */
 export function readKaggleCsv(file: string): { x: Float32Array; y: Uint8Array; m: number } {
-  const buf = readBytes(file);
+  const buf = readBytes(file, MAX_CSV_BYTES, 'a CSV file');
   const len = buf.length;
   let pos = len >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0; // UTF-8 BOM
   let first = pos; // first non-blank byte
@@ -117,10 +120,10 @@ export function readKaggleCsv(file: string): { x: Float32Array; y: Uint8Array; m
 
 /**
  * Whether a CSV's header starts with `label` (a labelled set) or `pixel0` (Kaggle's unlabelled test.csv).
- * Reads only the start of the file. Anything else is an invalid header.
+ * Reads only the start of the file (for a .gz, inflates only its first bytes). Anything else is an invalid header.
  */
 export function csvHasLabels(file: string): boolean {
-  const head = readHead(file);
+  const head = withDataFile(file, (f) => contentHead(f, 4096)).toString('utf8'); // utf8: a BOM becomes U+FEFF, which headerNames drops
   const nl = head.indexOf('\n');
   const first = headerNames(nl < 0 ? head : head.slice(0, nl))[0];
   if (first === 'label') return true;
@@ -129,20 +132,4 @@ export function csvHasLabels(file: string): boolean {
   throw new UserError(
     `${file}: invalid header: starts with '${first}', expected '${HEADER}' (or 'pixel0,...' for an unlabelled test set)`,
   );
-}
-
-/** The first 64 KB of a file as text (the whole file, decompressed, if it is gzipped). */
-function readHead(file: string): string {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return readBytes(file).toString('utf8'); // let readBytes word the error
-  }
-  const head = Buffer.alloc(65536);
-  const n = readSync(fd, head, 0, head.length, 0);
-  closeSync(fd);
-  // utf8, not latin1, so that a BOM decodes to U+FEFF and headerNames drops it
-  if (file.endsWith('.gz') || (head[0] === 0x1f && head[1] === 0x8b)) return readBytes(file).toString('utf8');
-  return head.toString('utf8', 0, n);
 }
