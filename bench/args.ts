@@ -21,10 +21,14 @@ and the ratio to tfjs-wasm SGD at the same batch size. Writes <out>/bench.md and
                    count in LIST, e.g. 1,2 (0: none)       (default: 1 and 2, at most the core count)
   --hidden N       hidden units                                      (default 10)
   --smoke          seconds, not minutes: tiny time budgets, batch sizes 1 and 64, 2 rounds
-  --out DIR        where to write bench.md and bench.json            (default reports)
+  --out DIR        where to write bench.md and bench.json
+                     (default reports; with --smoke, reports/smoke, so the full report is kept)
   --help           this text
 
 Exit status: 0 ok, 2 bad input, 130 interrupted (nothing written).`;
+
+/** Where `--smoke` writes without `--out` (relative to the working directory; git-ignored). */
+export const SMOKE_OUT = 'reports/smoke';
 
 export interface BenchArgs {
   suites: SuiteName[];
@@ -58,7 +62,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     for (const n of threads) if (n > 64) fail(`--threads: ${n} is more than 64`);
   }
   const hidden = v.hidden === undefined ? 10 : positiveInt('hidden', v.hidden, 4096);
-  const out = v.out ?? 'reports';
+  const out = v.out ?? (v.smoke ? SMOKE_OUT : 'reports'); // a smoke run never replaces the full report
   if (out.trim() === '') fail('--out must name a folder');
   return { suites, threads, hidden, smoke: v.smoke === true, out, help: v.help === true };
 }

@@ -2,6 +2,8 @@
  * `npm run bench`: the scratch network vs TensorFlow.js on every tfjs backend that initialises here →
  * <out>/bench.json (results) and <out>/bench.md (report), written all at once; a table on stdout.
  */
+import '../src/cli/main.ts'; // first: it installs the SIGINT/SIGTERM handlers before the slow imports (tfjs)
+import { checkOutDir } from '../src/harness/files.ts';
 import { join } from 'node:path';
 import { UserError } from '../src/core/errors.ts';
 import { netSizes } from '../src/core/types.ts';
@@ -25,6 +27,7 @@ await main(async (signal) => {
     process.stdout.write(BENCH_HELP + '\n');
     return EXIT.ok;
   }
+  checkOutDir(args.out, ['bench.json', 'bench.md']); // before minutes of timing, not after
   const t0 = performance.now();
   // Shared memory, so that the scratch network's worker threads read the images in place; every other
   // implementation reads them exactly as from an ordinary ArrayBuffer (tfjs copies each batch anyway).

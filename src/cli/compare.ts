@@ -1,4 +1,7 @@
 /** `npm run compare`: flags → plan → harness → results JSON + markdown report, written all at once. */
+import { checkpoint } from './main.ts'; // first: it installs the SIGINT/SIGTERM handlers before the slow imports (tfjs)
+import { checkOutDir } from '../harness/files.ts';
+import { GALLERY_DIR } from '../report/gallery.ts';
 import { join } from 'node:path';
 import { loadDataset } from '../data/index.ts';
 import { planData } from '../harness/data.ts';
@@ -18,8 +21,10 @@ await main(async (signal) => {
     process.stdout.write(COMPARE_HELP + '\n');
     return EXIT.ok;
   }
+  checkOutDir(out, ['compare.json', 'compare.md', `${GALLERY_DIR}/`]); // before any work, not after training
   const t0 = Date.now();
   const data = loadDataset({ data: plan.data, seed: plan.seeds[0] });
+  await checkpoint(signal); // a signal while the data was read: stop here, not after the warm-up
   const progress = progressReporter();
   const results = await runPlan(plan, data, {
     command: ['npm run compare --', ...argv].join(' ').replace(/ --$/, ''),

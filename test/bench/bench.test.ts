@@ -1,19 +1,25 @@
 // `npm run bench`: the smoke run end to end (every column produced, files written), flags and errors.
 // Timings are never asserted: only that each number is there and is a number.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseBenchArgs, SUITE_NAMES } from '../../bench/args.ts';
+import { parseBenchArgs, SMOKE_OUT, SUITE_NAMES } from '../../bench/args.ts';
 import { COLUMNS, type BenchResults } from '../../bench/report.ts';
 
 const root = join(import.meta.dirname, '../..');
 const out = mkdtempSync(join(tmpdir(), 'mnist-duel-bench-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+// Every run has a temporary working directory, so that no default path can reach the repository's
+// reports/; hence the absolute paths of the tsx loader and of the script.
+const cwd = join(out, 'cwd');
+mkdirSync(cwd);
+const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 function bench(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'bench', 'run.ts'), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -72,6 +78,17 @@ describe('npm run bench -- --smoke', () => {
     expect(res.environment.node).toBe(process.version);
   });
 
+  it(`without --out, --smoke writes to ${SMOKE_OUT}, never over the full report in reports/`, () => {
+    mkdirSync(join(cwd, 'reports'), { recursive: true });
+    writeFileSync(join(cwd, 'reports', 'bench.md'), 'the full report\n');
+    const r = bench('--smoke', '--filter', 'data', '--threads', '0');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`wrote ${join(SMOKE_OUT, 'bench.md')}`);
+    expect(readdirSync(join(cwd, SMOKE_OUT)).sort()).toEqual(['bench.json', 'bench.md']);
+    expect(readFileSync(join(cwd, 'reports', 'bench.md'), 'utf8')).toBe('the full report\n');
+    expect(readdirSync(join(cwd, 'reports')).sort()).toEqual(['bench.md', 'smoke']);
+  });
+
   it('--filter picks suites (the ceiling is always measured); --threads 0 adds no worker rows', () => {
     const dir = join(out, 'filtered');
     const r = bench('--smoke', '--filter', 'data', '--threads', '0', '--out', dir);
@@ -100,10 +117,26 @@ describe('bench flags', () => {
     expect(existsSync(join(out, 'never'))).toBe(false);
   });
 
+  it('--out that is a file is refused before any timing', () => {
+    const f = join(out, 'a-file');
+    writeFileSync(f, 'keep\n');
+    const t0 = performance.now();
+    const r = bench('--smoke', '--out', f);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error: output folder .*a-file: is a file, not a folder/);
+    expect(r.stdout).not.toMatch(/GFLOP/); // no table: nothing was timed
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(readFileSync(f, 'utf8')).toBe('keep\n');
+  });
+
   it('parses lists in canonical order', () => {
     expect(parseBenchArgs(['--filter', 'step,forward']).suites).toEqual(['forward', 'step']);
     expect(parseBenchArgs(['--threads', '2,1']).threads).toEqual([2, 1]);
     expect(parseBenchArgs(['--threads', '0']).threads).toEqual([]);
     expect(parseBenchArgs([]).smoke).toBe(false);
+    expect(parseBenchArgs([]).out).toBe('reports');
+    expect(parseBenchArgs(['--smoke']).out).toBe('reports/smoke');
+    expect(parseBenchArgs(['--smoke', '--out', 'x']).out).toBe('x');
   });
 });

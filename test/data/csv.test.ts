@@ -5,8 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { permutation, rng } from '../../src/core/rng.ts';
 import type { Batch } from '../../src/core/types.ts';
-import { loadDataset, readIdxImages, readIdxLabels, readKaggleCsv } from '../../src/data/index.ts';
-import { CSV_HEADER, EMBEDDED_DIR, csvText, embeddedRaw, expectUserError, PIXELS, tmpDir } from './util.ts';
+import { loadDataset, readIdxImages, readIdxLabels, readKaggleCsv, readKaggleCsvUnlabelled, submissionCsv } from '../../src/data/index.ts';
+import { CSV_HEADER, EMBEDDED_DIR, csvText, csvTextUnlabelled, embeddedRaw, expectUserError, PIXELS, tmpDir, writeIdxDir } from './util.ts';
 
 const tmp = tmpDir();
 afterAll(tmp.cleanup);
@@ -114,6 +114,10 @@ describe('holdout split of train.csv', () => {
     const ds = loadDataset({ data: d, holdout: 5 });
     expect([ds.train.m, ds.test.m]).toEqual([25, 5]);
     expect(ds.name).toBe('kaggle');
+    // ... and test.csv's images come back as `unlabelled`
+    expect(ds.unlabelled?.m).toBe(1);
+    expect(ds.unlabelled?.x).toEqual(Float32Array.from({ length: PIXELS }, (_, i) => (i % 256) / 255));
+    expect(ds.unlabelled?.source).toBe(join(d, 'test.csv'));
   });
 
   it('a directory with train.csv and a labelled test.csv: that is the test set', () => {
@@ -126,6 +130,7 @@ describe('holdout split of train.csv', () => {
     expect([ds.train.m, ds.test.m]).toEqual([30, 8]);
     expect([...ds.test.y]).toEqual([7, 2, 1, 0, 4, 1, 4, 9]);
     expect(ds.source).toContain('test.csv');
+    expect(ds.unlabelled).toBeUndefined();
   });
 
   it('holdout ≥ number of rows, or not a positive integer, is an error', () => {
@@ -201,5 +206,100 @@ describe('bad CSV input: one-line UserError naming the file and the problem', ()
     const f = join(tmp.dir, 'missing.csv');
     expectUserError(() => loadDataset({ data: f }), f, 'no such file');
     expectUserError(() => readKaggleCsv(f), f, 'file not found');
+  });
+});
+
+/** Exact float32 of byte/255, the scaling the loader promises. */
+const scaled = (bytes: Uint8Array) => Float32Array.from(bytes, (b) => b / 255);
+const PIXEL_HEADER = CSV_HEADER.replace(/^label,/, '');
+
+describe('readKaggleCsvUnlabelled: Kaggle’s test.csv (pixel0..pixel783, no label)', () => {
+  const t = embeddedRaw('t10k', 7);
+
+  it('reads the images in file order, pixels/255; raw, gzipped, CRLF + BOM alike', () => {
+    const text = csvTextUnlabelled(t.images, 7);
+    const r = readKaggleCsvUnlabelled(write(text, 'test.csv'));
+    expect(r.m).toBe(7);
+    expect(r.x).toEqual(scaled(t.images));
+    expect(Object.keys(r).sort()).toEqual(['m', 'x']);
+    expect(readKaggleCsvUnlabelled(write(gzipSync(text), 'test.csv.gz'))).toEqual(r);
+    expect(readKaggleCsvUnlabelled(write('\uFEFF' + csvTextUnlabelled(t.images, 7, '\r\n'), 'test.csv'))).toEqual(r);
+  });
+
+  it('a labelled header, a wrong name, a missing header, no rows: one line naming the file', () => {
+    const f = write(csvText(t.images, t.labels, 2), 'test.csv');
+    expectUserError(() => readKaggleCsvUnlabelled(f), f, 'invalid header', '785 columns, expected 784', "'pixel0,...,pixel783'");
+    const g = write([PIXEL_HEADER.replace('pixel9,', 'px9,'), csvTextUnlabelled(t.images, 1).split('\n')[1]].join('\n'), 'test.csv');
+    expectUserError(() => readKaggleCsvUnlabelled(g), g, "column 10 is 'px9'", "expected 'pixel9'");
+    const h = write(csvTextUnlabelled(t.images, 2).split('\n').slice(1).join('\n'), 'test.csv');
+    expectUserError(() => readKaggleCsvUnlabelled(h), h, 'missing header', "expected 'pixel0,...,pixel783'");
+    const e = write(PIXEL_HEADER + '\n', 'test.csv');
+    expectUserError(() => readKaggleCsvUnlabelled(e), e, 'empty CSV', 'no data rows');
+  });
+
+  it('a row with a label column (785 fields) or too few: line number and the count', () => {
+    const rows = csvTextUnlabelled(t.images, 3).trimEnd().split('\n');
+    const f = write([...rows.slice(0, 2), '5,' + rows[2]].join('\n'), 'test.csv');
+    expectUserError(() => readKaggleCsvUnlabelled(f), f, 'line 3 has 785 fields', 'expected 784 (784 pixels, no label)');
+    const g = write([rows[0], rows[1].replace(/,\d+$/, '')].join('\n'), 'test.csv');
+    expectUserError(() => readKaggleCsvUnlabelled(g), g, 'line 2 has 783 fields');
+  });
+
+  it('a pixel outside 0..255: line, column and pixel number', () => {
+    const bad = Array.from({ length: PIXELS }, (_, i) => (i === 0 ? '256' : '0')).join(',');
+    const f = write([PIXEL_HEADER, bad].join('\n'), 'test.csv');
+    expectUserError(() => readKaggleCsvUnlabelled(f), f, 'line 2, column 1 (pixel0)', "'256'", 'not an integer 0..255');
+    const last = Array.from({ length: PIXELS }, (_, i) => (i === PIXELS - 1 ? 'x' : '1')).join(',');
+    const g = write([PIXEL_HEADER, bad.replace('256', '0'), last].join('\n'), 'test.csv');
+    expectUserError(() => readKaggleCsvUnlabelled(g), g, 'line 3, column 784 (pixel783)', "'x'");
+  });
+});
+
+describe('loadDataset({ predict }): images to predict, returned as `unlabelled`', () => {
+  const t = embeddedRaw('t10k', 6);
+
+  it('an unlabelled CSV, or a labelled one with its labels dropped; beside any --data', () => {
+    const u = write(csvTextUnlabelled(t.images, 6), 'test.csv');
+    const l = write(csvText(t.images, t.labels, 6), 'labelled.csv');
+    const idx = join(tmp.dir, 'idx-predict');
+    mkdirSync(idx);
+    writeIdxDir(idx, 20, 10);
+    expect(loadDataset({ predict: u }).unlabelled).toEqual({ x: scaled(t.images), m: 6, source: u }); // the embedded MNIST
+    expect(loadDataset({ data: idx, predict: u }).unlabelled).toEqual({ x: scaled(t.images), m: 6, source: u });
+    expect(loadDataset({ data: idx, predict: l }).unlabelled).toEqual({ x: scaled(t.images), m: 6, source: l });
+    expect(loadDataset({ data: idx }).unlabelled).toBeUndefined();
+  });
+
+  it('replaces the test.csv found beside train.csv', () => {
+    const d = join(tmp.dir, 'kaggle-predict');
+    mkdirSync(d);
+    writeFileSync(join(d, 'train.csv'), csvText(first.images, first.labels, 20));
+    writeFileSync(join(d, 'test.csv'), csvTextUnlabelled(first.images, 3));
+    const p = write(csvTextUnlabelled(t.images, 6), 'other.csv');
+    expect(loadDataset({ data: d, holdout: 5 }).unlabelled?.m).toBe(3);
+    expect(loadDataset({ data: d, holdout: 5, predict: p }).unlabelled).toEqual({ x: scaled(t.images), m: 6, source: p });
+  });
+
+  it('a missing file, a non-CSV name, a bad header: one line naming the file', () => {
+    const missing = join(tmp.dir, 'nope.csv');
+    expectUserError(() => loadDataset({ predict: missing }), missing, 'file not found');
+    const idx = join(EMBEDDED_DIR, 't10k-images-idx3-ubyte');
+    expectUserError(() => loadDataset({ predict: idx }), idx, 'expected a .csv file');
+    const bad = write('ImageId,Label\n1,2\n', 'sub.csv');
+    expectUserError(() => loadDataset({ predict: bad }), bad, 'invalid header', "'ImageId'");
+  });
+});
+
+describe('submissionCsv', () => {
+  it('ImageId from 1, one row per image, in order', () => {
+    expect(submissionCsv(Uint8Array.from([2, 0, 9, 9]))).toBe('ImageId,Label\n1,2\n2,0\n3,9\n4,9\n');
+    expect(submissionCsv(new Uint8Array(0))).toBe('ImageId,Label\n');
+    const big = submissionCsv(Uint8Array.from({ length: 28000 }, (_, i) => i % 10)).split('\n');
+    expect(big).toHaveLength(28002); // header, 28,000 rows, the empty string after the last newline
+    expect(big[28000]).toBe('28000,9');
+  });
+
+  it('refuses a prediction that is not a digit', () => {
+    expect(() => submissionCsv(Uint8Array.from([1, 10]))).toThrow(/prediction 10 for image 2/);
   });
 });

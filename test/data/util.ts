@@ -2,10 +2,11 @@
  * Test helpers: read the embedded MNIST with plain Buffer code (independent of src/data), build IDX and
  * CSV files in temporary directories, and check UserErrors.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { constants as Z, crc32, deflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
 
@@ -55,6 +56,42 @@ export function csvText(images: Uint8Array, labels: Uint8Array, n = labels.lengt
   const lines = [CSV_HEADER];
   for (let i = 0; i < n; i++) lines.push([labels[i], ...images.subarray(i * PIXELS, (i + 1) * PIXELS)].join(','));
   return lines.join(eol) + eol;
+}
+
+/** Kaggle's unlabelled test.csv text for n images (header `pixel0..pixel783`, one line of 784 pixels each). */
+export function csvTextUnlabelled(images: Uint8Array, n: number, eol = '\n'): string {
+  const lines = [CSV_HEADER.replace(/^label,/, '')];
+  for (let i = 0; i < n; i++) lines.push(images.subarray(i * PIXELS, (i + 1) * PIXELS).join(','));
+  return lines.join(eol) + eol;
+}
+
+/**
+ * Writes a valid gzip file whose content is `head` followed by `mib` MiB of zeros, in well under a
+ * second and without holding the content in memory: one MiB of zeros is deflated once (full flush, so
+ * the block stands alone) and that block is written `mib` times; the trailer has the true CRC and length.
+ * 1 GiB of content takes about 1 MB on disk.
+ */
+export function writeGzipBomb(file: string, head: Uint8Array, mib: number): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])); // gzip header: deflate, no name, Unix
+    const flush = { finishFlush: Z.Z_FULL_FLUSH };
+    writeSync(fd, deflateRawSync(head, flush));
+    const zeros = Buffer.alloc(1 << 20);
+    const block = deflateRawSync(zeros, flush);
+    let crc = crc32(head);
+    for (let i = 0; i < mib; i++) {
+      writeSync(fd, block);
+      crc = crc32(zeros, crc);
+    }
+    writeSync(fd, deflateRawSync(Buffer.alloc(0))); // the final, empty block
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc >>> 0, 0);
+    trailer.writeUInt32LE((head.length + mib * 2 ** 20) % 2 ** 32, 4);
+    writeSync(fd, trailer);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A fresh temporary directory and a function removing it (call it in afterAll). */
