@@ -38,6 +38,10 @@ Trains every trainer from the same initial weights on the same batches, per seed
   --backend NAME     auto | ${BACKEND_NAMES.join(' | ')}    (auto: tensorflow → wasm → cpu)
   --data PATH        a folder with the four MNIST IDX files (raw or .gz), or a Kaggle CSV
                      (train.csv; 1,000 rows held out as test set when no labelled test.csv)
+  --predict FILE     a Kaggle CSV of images to predict (default: Kaggle's unlabelled test.csv
+                     beside --data's train.csv, if there is one)
+  --submission FILE  write the most accurate run's predictions of those images as a Kaggle
+                     submission (ImageId,Label; ImageId from 1), named in the report
   --limit N          train on the first N training images
   --test-limit N     test on the first N test images
   --eval-every N     a learning-curve point every N steps (default: ~20 points)
@@ -47,8 +51,9 @@ Trains every trainer from the same initial weights on the same batches, per seed
   --out DIR          where to write the report                         (default reports)
   --help             this text
 
-Exit status: 0 ok, 2 bad input, 3 a trainer diverged (the report says which, at which step),
-130 interrupted (nothing written).`;
+Exit status: 0 ok, 2 bad input (checked before any training, --out included), 3 a trainer
+diverged (the report says which, at which step), 130 interrupted by Ctrl-C or SIGTERM (nothing
+written; the previous report is left as it was).`;
 
 export interface CompareArgs {
   plan: Plan;
@@ -78,6 +83,8 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     init: { type: 'string' },
     backend: { type: 'string' },
     data: { type: 'string' },
+    predict: { type: 'string' },
+    submission: { type: 'string' },
     limit: { type: 'string' },
     'test-limit': { type: 'string' },
     'eval-every': { type: 'string' },
@@ -130,6 +137,14 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
   if (v.data !== undefined) {
     if (v.data.trim() === '') fail('--data must name a folder or a CSV file');
     set('data', v.data);
+  }
+  if (v.predict !== undefined) {
+    if (v.predict.trim() === '') fail('--predict must name a CSV file');
+    set('predict', v.predict);
+  }
+  if (v.submission !== undefined) {
+    if (v.submission.trim() === '' || v.submission.endsWith('/')) fail('--submission must name a file');
+    set('submission', v.submission);
   }
   if (v.limit !== undefined) set('limit', positiveInt('limit', v.limit));
   if (v['test-limit'] !== undefined) set('testLimit', positiveInt('test-limit', v['test-limit']));

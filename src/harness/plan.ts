@@ -49,6 +49,10 @@ export interface Plan {
   testLimit?: number;
   /** --data: a directory of IDX files or a Kaggle CSV; absent = embedded MNIST */
   data?: string;
+  /** --predict: a Kaggle CSV of images to predict (else an unlabelled test.csv beside --data's train.csv) */
+  predict?: string;
+  /** --submission: write the most accurate run's predictions of those images as a Kaggle submission CSV */
+  submission?: string;
   /** samples in the fixed probe batch used for gradient agreement */
   probe: number;
   /** gradient-agreement checkpoints along the scratch trajectory, besides the initial weights */

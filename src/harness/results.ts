@@ -128,6 +128,17 @@ export interface Results {
   /** a fixed seeded sample of test images shown with every trainer's predictions (first seed) */
   gallery: { seed: number; indices: number[]; labels: number[] };
   sweep?: SweepResult[];
+  /** the Kaggle submission written with this report: which run's predictions, of which images */
+  submission?: Submission;
+}
+
+export interface Submission {
+  file: string; // as given to --submission
+  images: number; // rows written (one per unlabelled image)
+  source: string; // where the images came from
+  trainer: TrainerId; // the most accurate run: highest final test accuracy (ties: plan order, then seed order)
+  seed: number;
+  testAcc: number;
 }
 
 export interface SweepResult {

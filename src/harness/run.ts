@@ -44,6 +44,8 @@ export interface ProgressEvent {
 
 export interface RunOptions {
   command?: string;
+  /** with plan.submission: receives the chosen run's predictions of data.unlabelled (one digit per image) */
+  onSubmission?: (labels: Uint8Array) => void;
   onProgress?: (e: ProgressEvent) => void;
   /** checked between steps; a run that is told to stop throws and writes nothing */
   signal?: AbortSignal;
@@ -113,6 +115,7 @@ function stats(ms: number[], batchSize: number, warmupSteps: number, where: stri
 interface TrainerRun {
   run: Run;
   snapshots: Map<number, Params>; // step → weights after that step, at the snapshot steps
+  unlabelled?: Uint8Array; // predictions of TrainOptions.unlabelled
 }
 
 interface TrainOptions {
@@ -124,6 +127,8 @@ interface TrainOptions {
   curve?: boolean;
   /** test indices whose predictions the gallery shows (absent: no gallery data for this run) */
   gallery?: number[];
+  /** images whose predictions to keep (for a Kaggle submission) */
+  unlabelled?: { x: Float32Array; m: number };
 }
 
 /** The `k` test images predicted wrongly with the highest probability, from m×10 probabilities. */
@@ -208,7 +213,9 @@ async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: 
     let final: Run['final'] = null;
     let conf: Run['confusion'] = null;
     let gallery: Run['gallery'];
+    let unlabelled: Uint8Array | undefined;
     if (!diverged) {
+      if (o.unlabelled) unlabelled = await t.predict(o.unlabelled.x, o.unlabelled.m);
       const testPred = await t.predict(data.test.x, data.test.m);
       final = { trainAcc: accuracy(await t.predict(data.train.x, data.train.m), data.train.y), testAcc: accuracy(testPred, data.test.y) };
       conf = confusion(testPred, data.test.y);
@@ -234,6 +241,7 @@ async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: 
         ...(gallery ? { gallery } : {}),
       },
       snapshots,
+      unlabelled,
     };
   } finally {
     t.dispose();
@@ -292,18 +300,34 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
   const snapshotAt = new Set(spread(curveSteps, DRIFT_POINTS));
   const names = tensorNames(rp.sizes.length - 1);
 
+  // Kaggle submission: every finished run predicts the unlabelled images; the most accurate run's are kept.
+  const toPredict = rp.submission ? data.unlabelled : undefined;
+  if (rp.submission && !toPredict) throw new Error('runPlan: plan.submission needs data.unlabelled');
+  let chosen: { run: Run; labels: Uint8Array } | null = null;
+  const better = (a: Run, b: Run | undefined) => !b || a.final!.testAcc > b.final!.testAcc; // ties: the earlier run
+
   for (const [si, seed] of rp.seeds.entries()) {
     const init = initParams(seed, rp.sizes, rp.init);
     const snaps = new Map<TrainerId, Map<number, Params>>();
+    const finished: { run: Run; labels?: Uint8Array }[] = [];
     // Alternate which trainer runs first, so none always runs on a cold (or warm) machine.
     for (const id of rotate(rp.trainers, si)) {
-      const { run, snapshots } = await trainOne(id, rp, data, seed, init, curveTrain, opts, {
+      const { run, snapshots, unlabelled } = await trainOne(id, rp, data, seed, init, curveTrain, opts, {
         snapshotAt,
         label: `seed ${seed} · ${id}`,
         gallery: si === 0 ? galleryIdx : undefined,
+        unlabelled: toPredict,
       });
       runs.push(run);
-      if (run.status === 'ok') snaps.set(id, snapshots);
+      if (run.status === 'ok') {
+        snaps.set(id, snapshots);
+        finished.push({ run, labels: unlabelled });
+      }
+    }
+    // in plan order within the seed, so a tie goes to the trainer listed first
+    for (const id of rp.trainers) {
+      const f = finished.find((x) => x.run.trainer === id);
+      if (f?.labels && better(f.run, chosen?.run)) chosen = { run: f.run, labels: f.labels };
     }
 
     // Gradient agreement on a fixed probe batch (with its own dropout masks when the plan drops): at the
@@ -339,7 +363,7 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
     }
   }
 
-  return {
+  const results: Results = {
     schema: RESULTS_SCHEMA,
     version: RESULTS_VERSION,
     plan: rp,
@@ -352,5 +376,10 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
     drift,
     gallery: { seed: gallerySeed, indices: galleryIdx, labels: galleryIdx.map((i) => data.test.y[i]) },
     ...(rp.sweep ? { sweep } : {}),
+    ...(rp.submission && toPredict && chosen
+      ? { submission: { file: rp.submission, images: toPredict.m, source: toPredict.source, trainer: chosen.run.trainer, seed: chosen.run.seed, testAcc: chosen.run.final!.testAcc } }
+      : {}),
   };
+  if (chosen) opts.onSubmission?.(chosen.labels);
+  return results;
 }

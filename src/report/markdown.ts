@@ -91,6 +91,10 @@ function verdict(r: Results): string {
         : `- **Gradients:** **DISAGREE** at ${failed} of ${r.agreement.length} checkpoints (worst relative L2 ${sci(worst)}); see below.`,
     );
   }
+  if (r.submission) {
+    const k = r.submission;
+    lines.push(`- **Kaggle submission:** \`${k.file}\`, ${k.images.toLocaleString('en-US')} images from ${k.source}, predicted by **${k.trainer}** trained with seed ${k.seed}: the most accurate run (${pct(k.testAcc)}% on the ${r.dataset.test.toLocaleString('en-US')} test images).`);
+  }
   for (const x of s) for (const d of x.diverged) lines.push(`- **${d.trainer} diverged** at step ${d.diverged!.step} (seed ${d.seed}, learning rate ${lrf(d.lr)}, loss ${d.diverged!.loss}).`);
   return lines.join('\n');
 }

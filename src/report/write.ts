@@ -7,10 +7,12 @@ import type { Results } from '../harness/results.ts';
 import { GALLERY_DIR, galleryFiles } from './gallery.ts';
 import { renderCompare } from './markdown.ts';
 
-export function writeCompareReport(results: Results, test: Batch, out: string, opts: { json: boolean }): string[] {
+/** `extra`: files written in the same all-or-nothing step (e.g. a Kaggle submission). */
+export function writeCompareReport(results: Results, test: Batch, out: string, opts: { json: boolean; extra?: OutFile[] }): string[] {
   const files: OutFile[] = [
     ...(opts.json ? [{ path: join(out, 'compare.json'), data: JSON.stringify(results, null, 2) + '\n' }] : []),
     ...galleryFiles(results, test, out),
+    ...(opts.extra ?? []),
     { path: join(out, 'compare.md'), data: renderCompare(results) },
   ];
   writeAllAtomic(files);

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeIdxDir } from '../data/util.ts';
+import { csvText, csvTextUnlabelled, embeddedRaw, writeIdxDir } from '../data/util.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 // as `npm run compare` does: one node process with the tsx loader (no tsx wrapper process in between)
@@ -104,6 +104,44 @@ describe('compare CLI', () => {
     expect(md).toContain('keep 0.4 / 0.5');
     expect(md).toMatch(/\| step \| W1 \| b1 \| W2 \| b2 \| W3 \| b3 \|/);
     expect(md).toMatch(/\| W3 \| 1 \/ \d+ \|/);
+  });
+
+  it('Kaggle: train.csv with an unlabelled test.csv beside it → --submission writes ImageId,Label from the most accurate run', () => {
+    const data = tmp();
+    const train = embeddedRaw('train', 3000); // 1,000 rows are held out as the test set
+    const test = embeddedRaw('t10k', 60); // Kaggle's test.csv has no labels; we know these ones
+    writeFileSync(join(data, 'train.csv'), csvText(train.images, train.labels));
+    writeFileSync(join(data, 'test.csv'), csvTextUnlabelled(test.images, 60));
+    const out = tmp();
+    const sub = join(tmp(), 'kaggle', 'submission.csv');
+    const r = compare(['--preset', 'smoke', '--data', data, '--out', out, '--submission', sub, '--backend', 'cpu']);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const lines = readFileSync(sub, 'utf8').split('\n');
+    expect(lines[0]).toBe('ImageId,Label');
+    expect(lines.at(-1)).toBe(''); // a final newline
+    const rows = lines.slice(1, -1).map((l) => l.split(','));
+    expect(rows.map((x) => Number(x[0]))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(rows.every((x) => x.length === 2 && /^[0-9]$/.test(x[1]))).toBe(true);
+    // a trained network, not noise: most of the 60 real digits are right
+    const right = rows.filter((x, i) => Number(x[1]) === test.labels[i]).length;
+    expect(right).toBeGreaterThan(30);
+    // the report names the run, and it is the most accurate one
+    const res = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+    const best = Math.max(...res.runs.map((x: { final: { testAcc: number } }) => x.final.testAcc));
+    expect(res.submission).toMatchObject({ file: sub, images: 60, testAcc: best });
+    expect(readFileSync(join(out, 'compare.md'), 'utf8')).toContain(`**Kaggle submission:** \`${sub}\`, 60 images`);
+  });
+
+  it('--submission without images to predict is an error before any training', () => {
+    const out = join(tmp(), 'reports');
+    const t0 = Date.now();
+    const r = compare(['--preset', 'smoke', '--out', out, '--submission', join(tmp(), 's.csv')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error: --submission needs images to predict/);
+    expect(existsSync(out)).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
   it('a diverging trainer is reported as diverged at step N with its learning rate; the others finish', () => {
