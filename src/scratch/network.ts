@@ -79,6 +79,8 @@ export interface Workspace {
   dA: Float64Array[]; // per hidden layer: dA_l, then dZ_l in place
   logZ: Float64Array; // SUB: log Σ exp(Z_L) per sample
   zy: Float64Array; // SUB: Z_L[y] per sample
+  /** multiply-adds executed by the product kernels since the workspace was made (zeros skipped) */
+  madds: number;
   bits: Int32Array | null; // the last batch's buffer as int32 (see listPixels)
   total: Float64Array; // sumsLength: the batch's gradient sums…
   totalSums: GradSums; // …as views
@@ -98,6 +100,7 @@ export function createWorkspace(sizes: readonly number[]): Workspace {
     dA: Array.from({ length: L - 1 }, (_, l) => new Float64Array(SUB * sizes[l + 1])),
     logZ: new Float64Array(SUB),
     zy: new Float64Array(SUB),
+    madds: 0,
     bits: null,
     total,
     totalSums: sumsView(total, sizes),
@@ -134,7 +137,7 @@ function forward(p: Params, x: Float32Array, i0: number, n: number, act: Activat
     const { W, b } = p.layers[l - 1];
     const nIn = sizes[l - 1], nOut = sizes[l];
     // Z_l = W_l·A_{l−1} + b_l   (out×in)·(in×n) + (out×1) → out×n
-    forwardSparse(W, b, nIn, nOut, lists[l - 1], n, Z[l - 1]);
+    ws.madds += forwardSparse(W, b, nIn, nOut, lists[l - 1], n, Z[l - 1]);
     if (l === L) break;
     // A_l = g(Z_l) ∘ M_l        out×n   (M_l: dropout mask, rows i0.. of the batch's m×out mask)
     activateForward(act, Z[l - 1], A[l - 1], n * nOut, masks?.[l - 1], i0 * nOut);
@@ -168,12 +171,12 @@ export function blockSums(p: Params, batch: Batch, from: number, to: number, act
       const nIn = sizes[l - 1], nOut = sizes[l];
       const dZ = l === L ? ZL : dA[l - 1];
       // dW_l += dZ_l·A_{l−1}ᵀ      (out×n)·(n×in) → out×in, summed over the samples (÷m at the end)
-      outerSparse(s.dW[l - 1], nIn, nOut, dZ, lists[l - 1], n);
+      ws.madds += outerSparse(s.dW[l - 1], nIn, nOut, dZ, lists[l - 1], n);
       // db_l += Σ dZ_l             out×1, summed over the samples per unit (fix 1)
       addRows(s.db[l - 1], dZ, n, nOut);
       if (l === 1) break;
       // dZ_{l−1} = W_lᵀ·dZ_l ∘ M_{l−1} ∘ g′(Z_{l−1})   (in×out)·(out×n) ∘ (in×n) → in×n
-      backDense(p.layers[l - 1].W, nIn, nOut, dZ, n, dA[l - 2]);
+      ws.madds += backDense(p.layers[l - 1].W, nIn, nOut, dZ, n, dA[l - 2]);
       activateBackward(act, Z[l - 2], dA[l - 2], n * nIn, masks?.[l - 2], i0 * nIn);
     }
   }

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';
 import { agreement } from '../../src/core/metrics.ts';
-import { tensors, type Batch, type Params } from '../../src/core/types.ts';
+import { allocParams, tensors, type Batch, type Params } from '../../src/core/types.ts';
 import { gradients } from '../../src/scratch/index.ts';
+import { createWorkspace, gradientsInto } from '../../src/scratch/network.ts';
 import { gradients64, to64 } from '../../src/scratch/reference64.ts';
 import { expectAgree, flat, mnistSlice, REL_L2, MAX_ABS_REL, COS } from '../helpers/params.ts';
 import { syntheticBatch } from '../helpers/synthetic.ts';
@@ -85,5 +86,30 @@ describe('scratch gradients vs float64 reference', () => {
     const b = mnistSlice(0, 8);
     expect(() => gradients(p, b, { masks: [new Float32Array(8 * 400)] })).toThrow(/one per hidden layer/);
     expect(() => gradients(p, b, { masks: [new Float32Array(8 * 400), new Float32Array(7 * 100)] })).toThrow(/layer 2/);
+  });
+});
+
+describe('work counting', () => {
+  it('the kernels count the multiply-adds they execute: zeros skipped, as counted independently here', () => {
+    const p = initParams(3, [784, 10, 10], 'he');
+    const b = mnistSlice(40, 50);
+    const ws = createWorkspace([784, 10, 10]);
+    gradientsInto(p, b, allocParams([784, 10, 10]), 'relu', undefined, ws);
+    // independent count: nonzero pixels and nonzero hidden activations per sample, from the float64 twin
+    let nzx = 0, nza = 0;
+    const W1 = p.layers[0].W, b1 = p.layers[0].b;
+    for (let i = 0; i < b.m; i++) {
+      for (let k = 0; k < 784; k++) if (b.x[i * 784 + k] !== 0) nzx++;
+      for (let j = 0; j < 10; j++) {
+        let z = b1[j];
+        for (let k = 0; k < 784; k++) z += W1[j * 784 + k] * b.x[i * 784 + k];
+        if (z > 0) nza++;
+      }
+    }
+    // forward W1·X and W2·A1 over nonzeros; backward dW2 (10 rows × nonzero A1), dA1 = W2ᵀ·dZ2 (10 × 10 dense),
+    // dW1 (all 10 rows × nonzero pixels: the 10-unit kernel does not skip rows)
+    const want = 10 * nzx + 10 * nza + 10 * nza + 10 * 10 * b.m + 10 * nzx;
+    expect(ws.madds).toBe(want);
+    expect(ws.madds).toBeLessThan(0.5 * 2 * (784 * 10 + 10 * 10) * b.m); // far below dense: ~80% of pixels are 0
   });
 });
