@@ -1,25 +1,31 @@
 /** `npm run bench` flags → BenchArgs. Parsing and validation only; every problem is one UserError line. */
 import { availableParallelism } from 'node:os';
-import { fail, list, oneOf, parseFlags, positiveInt } from '../src/cli/flags.ts';
+import { fail, list, oneOf, parseFlags } from '../src/cli/flags.ts';
 
 export const SUITE_NAMES = ['forward', 'gradients', 'step', 'data'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 export const BENCH_HELP = `npm run bench -- [flags]
 
-Times the hand-written network against TensorFlow.js (every tfjs backend that is installed) with
+Times the hand-written network against TensorFlow.js (every tfjs backend that is installed) and the
+notebook's numpy (python3 with numpy, one BLAS thread; skipped with the reason where absent), with
 tinybench: warm-up, then several rounds with the order of implementations alternated; reports the
-median, p25–p75 and sample count, samples/s, GFLOP/s, % of a scalar ceiling measured in the same run,
-and the ratio to tfjs-wasm SGD at the same batch size. Writes <out>/bench.md and <out>/bench.json.
+median, p25–p75 and sample count, samples/s, executed and dense-equivalent GFLOP/s, % of a ceiling
+measured in the same run on the same thread kind, and the ratios to tfjs-wasm and numpy. Two networks:
+the notebook's 784-10-10 and the deep seed's 784-400-100-10 (forward and step at batch 256).
+Writes <out>/bench.md and <out>/bench.json.
 
   --filter LIST    suites to run, comma-separated: ${SUITE_NAMES.join(', ')}   (default: all)
-                     forward    inference (predict) on a batch: 1, 64, 128, the 10,000 test images
+                     forward    class predictions for a batch: 1, 64, 1,000, the 10,000 test images
+                                (784-400-100-10: 256)
                      gradients  loss + gradients of a batch: 1, 64, 128, the 60,000 training images
-                     step       one training step (gradients + update), same sizes
+                     step       one training step (gradients + update): 1, 64, 128, 60,000
+                                (784-400-100-10: 256, with the seed's dropout and without)
                      data       loading the embedded MNIST (loadEmbedded)
   --threads LIST   also time the scratch network's gradients and GD step on worker threads, once per
                    count in LIST, e.g. 1,2 (0: none)       (default: 1 and 2, at most the core count)
-  --hidden N       hidden units                                      (default 10)
+  --no-deep        leave out the 784-400-100-10 rows
+  --no-numpy       leave out the numpy rows
   --smoke          seconds, not minutes: tiny time budgets, batch sizes 1 and 64, 2 rounds
   --out DIR        where to write bench.md and bench.json
                      (default reports; with --smoke, reports/smoke, so the full report is kept)
@@ -33,7 +39,8 @@ export const SMOKE_OUT = 'reports/smoke';
 export interface BenchArgs {
   suites: SuiteName[];
   threads: number[]; // worker-thread counts to time besides the in-process scratch network
-  hidden: number;
+  deep: boolean;
+  numpy: boolean;
   smoke: boolean;
   out: string;
   help: boolean;
@@ -43,7 +50,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   const parsed = parseFlags(argv, {
     filter: { type: 'string' },
     threads: { type: 'string' },
-    hidden: { type: 'string' },
+    'no-deep': { type: 'boolean' },
+    'no-numpy': { type: 'boolean' },
     smoke: { type: 'boolean' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -61,8 +69,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     threads = xs.map(Number).filter((n) => n !== 0);
     for (const n of threads) if (n > 64) fail(`--threads: ${n} is more than 64`);
   }
-  const hidden = v.hidden === undefined ? 10 : positiveInt('hidden', v.hidden, 4096);
   const out = v.out ?? (v.smoke ? SMOKE_OUT : 'reports'); // a smoke run never replaces the full report
   if (out.trim() === '') fail('--out must name a folder');
-  return { suites, threads, hidden, smoke: v.smoke === true, out, help: v.help === true };
+  return { suites, threads, deep: v['no-deep'] !== true, numpy: v['no-numpy'] !== true, smoke: v.smoke === true, out, help: v.help === true };
 }

@@ -1,10 +1,23 @@
 /**
- * The single-core scalar ceiling the suite measures itself: how many floating-point operations per second
- * one JavaScript thread sustains in the tightest loop the network's inner loops could hope to be, a
- * multiply-add over Float32Array operands (loaded, widened to double, multiplied, accumulated), with
- * four independent accumulators so the loop is bound by throughput, not by the latency of one add chain.
- * Both operands (2 × 4 KiB) stay in L1. Two FLOPs per element (one multiply, one add).
+ * Ceilings the bench measures itself: how many floating-point operations per second one JavaScript thread
+ * sustains in the tightest loops the network's kernels could hope to be, on data in the L1 cache.
+ *
+ * - `scalar dot`: a multiply-add over Float32Array operands (loaded, widened to double, multiplied,
+ *   accumulated), four independent accumulators so the loop is bound by throughput, not by the latency
+ *   of one add chain. Both operands (2 × 4 KiB) stay in L1.
+ * - `scalar sparse 10-row`: shaped like the scratch network's real hot loop (kernels.ts forwardSparse for
+ *   10 units): a list of 150 nonzero pixels (index, value) — MNIST's typical count — gathered against ten
+ *   784-wide float32 rows of W, ten accumulators. The same instruction mix, at its best (L1-resident,
+ *   warm, no bounds surprises); what the real kernel reaches is a fraction of it.
+ *
+ * Two FLOPs per multiply-add. Each is timed on the calling thread (in the bench's rounds) and on a worker
+ * thread (a fresh V8 isolate, as the scratch worker threads use): the same code can run at different
+ * speeds in the two (see the README on V8's ArrayBuffer-detaching protector), so a row is compared with
+ * the ceiling of the thread kind it ran on.
  */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, Worker, workerData, parentPort } from 'node:worker_threads';
 
 const N = 1024; // elements per pass
 const PASSES = 256; // passes per call: ~0.5 M multiply-adds, ~0.1–0.5 ms
@@ -34,3 +47,102 @@ export function makeCeilingKernel(): () => number {
     return sink;
   };
 }
+
+const NNZ = 150; // nonzero pixels per image: MNIST's mean is ~150 of 784
+const SPARSE_PASSES = 256;
+export const SPARSE_CEILING_FLOPS_PER_CALL = 2 * 10 * NNZ * SPARSE_PASSES;
+
+export function makeSparseCeilingKernel(): () => number {
+  const nIn = 784;
+  const W = new Float32Array(10 * nIn);
+  for (let i = 0; i < W.length; i++) W[i] = ((i * 37) % 101) / 101 - 0.5;
+  const idx = new Int32Array(NNZ), val = new Float64Array(NNZ);
+  for (let t = 0; t < NNZ; t++) {
+    idx[t] = 200 + ((t * 7) % 380); // spread over the middle of the image, ascending-ish, as real strokes
+    val[t] = ((t * 53) % 97) / 97;
+  }
+  let sink = 0;
+  return () => {
+    let total = 0;
+    for (let p = 0; p < SPARSE_PASSES; p++) {
+      let z0 = 0, z1 = 0, z2 = 0, z3 = 0, z4 = 0, z5 = 0, z6 = 0, z7 = 0, z8 = 0, z9 = 0;
+      for (let t = 0; t < NNZ; t++) {
+        const v = val[t];
+        let k = idx[t];
+        z0 += W[k] * v;
+        k += nIn;
+        z1 += W[k] * v;
+        k += nIn;
+        z2 += W[k] * v;
+        k += nIn;
+        z3 += W[k] * v;
+        k += nIn;
+        z4 += W[k] * v;
+        k += nIn;
+        z5 += W[k] * v;
+        k += nIn;
+        z6 += W[k] * v;
+        k += nIn;
+        z7 += W[k] * v;
+        k += nIn;
+        z8 += W[k] * v;
+        k += nIn;
+        z9 += W[k] * v;
+      }
+      total += z0 + z1 + z2 + z3 + z4 + z5 + z6 + z7 + z8 + z9;
+    }
+    sink += total;
+    return sink;
+  };
+}
+
+export const CEILING_KERNELS = {
+  'scalar dot': { make: makeCeilingKernel, flops: CEILING_FLOPS_PER_CALL },
+  'scalar sparse 10-row': { make: makeSparseCeilingKernel, flops: SPARSE_CEILING_FLOPS_PER_CALL },
+} as const;
+export type CeilingKernel = keyof typeof CEILING_KERNELS;
+
+interface WorkerJob {
+  kind: 'mnist-duel-ceiling-worker';
+  kernel: CeilingKernel;
+  warmupMs: number;
+  timeMs: number;
+  minCalls: number;
+}
+
+/**
+ * Times a ceiling kernel on a fresh worker thread (loaded through tsx's CommonJS API, as the scratch
+ * workers are, so nothing detaches an ArrayBuffer in its isolate): per-call durations in ms.
+ */
+export function timeOnWorker(kernel: CeilingKernel, budget: { warmupMs: number; timeMs: number; minCalls: number }): Promise<number[]> {
+  const require = createRequire(import.meta.url);
+  const tsxApi = require.resolve('tsx/cjs/api');
+  const self = fileURLToPath(import.meta.url);
+  const boot = `require(${JSON.stringify(tsxApi)}).require(${JSON.stringify(self)}, ${JSON.stringify(self)});`;
+  const job: WorkerJob = { kind: 'mnist-duel-ceiling-worker', kernel, ...budget };
+  return new Promise((resolve, reject) => {
+    const w = new Worker(boot, { eval: true, workerData: job, execArgv: [] });
+    w.once('message', (m: number[]) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+    w.once('exit', (code) => (code !== 0 ? reject(new Error(`ceiling worker exited with code ${code}`)) : undefined));
+  });
+}
+
+function workerMain(job: WorkerJob): void {
+  const fn = CEILING_KERNELS[job.kernel].make();
+  const t0 = performance.now();
+  while (performance.now() - t0 < job.warmupMs) fn();
+  const samples: number[] = [];
+  const t1 = performance.now();
+  while (samples.length < job.minCalls || performance.now() - t1 < job.timeMs) {
+    const a = performance.now();
+    fn();
+    samples.push(performance.now() - a);
+  }
+  parentPort!.postMessage(samples);
+}
+
+if (!isMainThread && (workerData as WorkerJob | undefined)?.kind === 'mnist-duel-ceiling-worker') workerMain(workerData as WorkerJob);

@@ -1,24 +1,41 @@
 /**
- * Bench results: measurements → rows with derived columns (samples/s, GFLOP/s, % of the scalar ceiling,
- * ratio to tfjs-wasm SGD) → results JSON; JSON → markdown and a terminal table. Rendering reads only the
- * JSON, so a report can be re-rendered from bench.json without running anything.
+ * Bench results: measurements → rows with derived columns (samples/s, executed and dense-equivalent
+ * GFLOP/s, % of the ceiling of the row's thread kind, ratios to tfjs-wasm and to numpy) → results JSON;
+ * JSON → markdown and a terminal table. Rendering reads only the JSON, so a report can be re-rendered from
+ * bench.json without running anything.
  */
 import Table from 'cli-table3';
 import type { Environment } from '../src/harness/results.ts';
 import type { BackendInfo } from '../src/tfjs/backend.ts';
 import type { Budget, Measurement } from './measure.ts';
-import type { TaskSpec } from './suites.ts';
+import type { NumpyResult, NumpyRow } from './numpy.ts';
+import { NETS, type TaskSpec } from './suites.ts';
 import { table } from '../src/report/markdown.ts';
 
 export const BENCH_SCHEMA = 'mnist-duel/bench';
-export const BENCH_VERSION = 1;
+/** 2: two networks, executed FLOPs, ceilings per thread kind, numpy rows */
+export const BENCH_VERSION = 2;
+
+export type ThreadKind = 'calling thread' | 'worker thread';
+
+export interface Ceiling {
+  kernel: string; // 'scalar dot', 'scalar sparse 10-row', …
+  thread: ThreadKind;
+  gflops: number; // at the median call time
+  medianMs: number;
+  n: number;
+}
 
 export interface BenchRow {
   id: string;
   suite: string;
+  net: string | null; // '784-10-10', '784-400-100-10'; null for data and ceilings
+  dropout: boolean;
   impl: string;
   backend: string;
   threads: number;
+  /** where the work ran: 'calling thread', '2 worker threads', 'python, 1 BLAS thread' */
+  ranOn: string;
   size: string;
   m: number; // samples per call
   n: number; // timed calls, all rounds
@@ -28,17 +45,35 @@ export interface BenchRow {
   rme: number; // % (95%) of the mean
   perRoundMedianMs: number[];
   samplesPerSec: number | null;
-  gflops: number | null;
+  /** dense-equivalent GFLOP/s: the notebook's matrix products counted in full */
+  denseGflops: number | null;
+  /** GFLOP/s of the work executed (zeros skipped by the scratch kernels; = dense for tfjs and numpy) */
+  executedGflops: number | null;
+  /** executed FLOPs per call, as counted (null: not counted, the dense figure stands for it) */
+  executedFlopsPerCall: number | null;
+  /** executed GFLOP/s ÷ the ceiling of this row's kind on its thread kind (scratch rows only) */
   pctCeiling: number | null;
-  /** samples/s ÷ samples/s of tfjs-wasm SGD (tfjs on wasm for forward and gradients) at the same size */
-  vsTfjsWasmSgd: number | null;
+  ceilingOf: string | null; // e.g. 'scalar sparse 10-row, worker thread'
+  /** samples/s ÷ samples/s of tfjs on wasm (same suite, network, dropout, size; same optimizer for steps) */
+  vsTfjsWasm: number | null;
+  /** samples/s ÷ samples/s of numpy (same suite, network, size; SGD steps, no dropout) */
+  vsNumpy: number | null;
 }
 
 export interface Goal {
   what: string;
   target: string;
   value: number | null;
+  unit: '×' | '%';
   pass: boolean | null; // null: not measured in this run
+}
+
+export interface NetInfo {
+  label: string;
+  sizes: number[];
+  forwardFlopsPerSample: number;
+  gradientsFlopsPerSample: number;
+  params: number;
 }
 
 export interface BenchResults {
@@ -47,45 +82,59 @@ export interface BenchResults {
   environment: Environment;
   backends: BackendInfo[];
   unavailable: { backend: string; why: string }[];
+  numpy: { python: string; numpy: string; blas: string; blasThreads: number | null } | { skipped: string };
   plan: {
     smoke: boolean;
     suites: string[];
-    hidden: number;
     threads: number[];
     rounds: number;
     budgets: Record<string, Budget>;
     sizes: string[];
+    forwardSizes: string[];
+    deep: boolean;
   };
-  flops: {
-    forwardPerSample: number;
-    gradientsPerSample: number;
-    params: number;
-    sgdPerParam: number;
-    adamPerParam: number;
-  };
-  ceiling: { gflops: number; kernel: string } | null;
+  nets: NetInfo[];
+  flops: { sgdPerParam: number; adamPerParam: number };
+  ceilings: Ceiling[];
   rows: BenchRow[];
   goals: Goal[];
   wallSeconds: number;
 }
 
-/** The reference row of a suite: tfjs-wasm SGD (steps) or tfjs on wasm (forward, gradients). */
-function isReference(t: { suite: string; impl: string; backend: string; threads: number }): boolean {
-  return t.backend === 'wasm' && t.threads === 0 && (t.suite === 'step' ? t.impl === 'tfjs-sgd' : t.impl === 'tfjs');
+const ranOnOf = (threads: number): string => (threads > 0 ? `${threads} worker thread${threads > 1 ? 's' : ''}` : 'calling thread');
+
+/** The ceiling a row is held against: the scalar sparse kernel for the scratch network, on its thread kind. */
+function ceilingFor(r: { impl: string; backend: string; threads: number; suite: string }, ceilings: Ceiling[]): Ceiling | null {
+  if (r.backend !== 'js' || !r.impl.startsWith('scratch') || r.suite === 'ceiling') return null;
+  const thread: ThreadKind = r.threads > 0 ? 'worker thread' : 'calling thread';
+  return ceilings.find((c) => c.kernel === 'scalar sparse 10-row' && c.thread === thread) ?? null;
 }
 
-export function deriveRows(tasks: TaskSpec[], ms: Map<string, Measurement>): { rows: BenchRow[]; ceilingGflops: number | null } {
-  const ceilingTask = tasks.find((t) => t.suite === 'ceiling');
-  const ceilingGflops = ceilingTask ? ceilingTask.flops! / (ms.get(ceilingTask.id)!.medianMs * 1e6) : null;
-  const base = tasks.map((t) => {
+const family = (impl: string) => (impl.endsWith('adam') ? 'adam' : 'sgd');
+
+export function deriveRows(tasks: TaskSpec[], ms: Map<string, Measurement>, workerCeilings: Ceiling[], numpy: NumpyResult | null): { rows: BenchRow[]; ceilings: Ceiling[] } {
+  const ceilings: Ceiling[] = [
+    ...tasks
+      .filter((t) => t.suite === 'ceiling')
+      .map((t) => {
+        const x = ms.get(t.id)!;
+        return { kernel: t.impl, thread: 'calling thread' as const, gflops: t.flops! / (x.medianMs * 1e6), medianMs: x.medianMs, n: x.samples.length };
+      }),
+    ...workerCeilings,
+  ];
+  const rows: BenchRow[] = tasks.map((t) => {
     const x = ms.get(t.id)!;
-    const gflops = t.flops === null ? null : t.flops / (x.medianMs * 1e6);
+    const counted = t.executed?.() ?? null;
+    const executedFlops = t.flops === null ? null : (counted ?? t.flops);
     return {
       id: t.id,
       suite: t.suite,
+      net: t.net ? NETS[t.net].label : null,
+      dropout: t.dropout,
       impl: t.impl,
       backend: t.backend,
       threads: t.threads,
+      ranOn: ranOnOf(t.threads),
       size: t.size,
       m: t.m,
       n: x.samples.length,
@@ -95,40 +144,99 @@ export function deriveRows(tasks: TaskSpec[], ms: Map<string, Measurement>): { r
       rme: x.rme,
       perRoundMedianMs: x.perRoundMedianMs,
       samplesPerSec: t.m > 0 ? (t.m * 1000) / x.medianMs : null,
-      gflops,
-      pctCeiling: gflops !== null && ceilingGflops ? (100 * gflops) / ceilingGflops : null,
-      vsTfjsWasmSgd: null as number | null,
+      denseGflops: t.flops === null ? null : t.flops / (x.medianMs * 1e6),
+      executedGflops: executedFlops === null ? null : executedFlops / (x.medianMs * 1e6),
+      executedFlopsPerCall: counted,
+      pctCeiling: null,
+      ceilingOf: null,
+      vsTfjsWasm: null,
+      vsNumpy: null,
     };
   });
-  for (const r of base) {
-    if (r.samplesPerSec === null || r.suite === 'data') continue;
-    const ref = base.find((o) => o.suite === r.suite && o.size === r.size && isReference(o));
-    if (ref?.samplesPerSec) r.vsTfjsWasmSgd = r.samplesPerSec / ref.samplesPerSec;
+  // threaded scratch rows do the same work per call as the calling-thread row of the same suite and size
+  for (const r of rows) {
+    if (r.threads === 0 || r.executedFlopsPerCall !== null) continue;
+    const twin = rows.find((o) => o.suite === r.suite && o.net === r.net && o.dropout === r.dropout && o.size === r.size && o.impl === r.impl && o.threads === 0 && o.executedFlopsPerCall !== null);
+    if (twin) {
+      r.executedFlopsPerCall = twin.executedFlopsPerCall;
+      r.executedGflops = twin.executedFlopsPerCall! / (r.medianMs * 1e6);
+    }
   }
-  return { rows: base, ceilingGflops };
+  if (numpy) rows.push(...numpy.rows.map(numpyRow));
+  for (const r of rows) {
+    const c = ceilingFor(r, ceilings);
+    if (c && r.executedGflops !== null && r.executedFlopsPerCall !== null) {
+      r.pctCeiling = (100 * r.executedGflops) / c.gflops;
+      r.ceilingOf = `${c.kernel}, ${c.thread}`;
+    }
+    if (r.samplesPerSec === null || r.suite === 'data' || r.suite === 'ceiling') continue;
+    const same = (o: BenchRow) => o.suite === r.suite && o.net === r.net && o.size === r.size && o.threads === 0;
+    const tf = rows.find((o) => same(o) && o.dropout === r.dropout && o.backend === 'wasm' && (r.suite === 'step' ? o.impl === `tfjs-${family(r.impl)}` : o.impl === 'tfjs'));
+    if (tf?.samplesPerSec) r.vsTfjsWasm = r.samplesPerSec / tf.samplesPerSec;
+    const np = rows.find((o) => same(o) && !o.dropout && o.backend === 'numpy');
+    if (np?.samplesPerSec && !r.dropout && (r.suite !== 'step' || family(r.impl) === 'sgd')) r.vsNumpy = r.samplesPerSec / np.samplesPerSec;
+  }
+  return { rows, ceilings };
+}
+
+function numpyRow(x: NumpyRow): BenchRow {
+  const sizes = x.layers;
+  let dense = 0;
+  for (let l = 1; l < sizes.length; l++) dense += 2 * sizes[l] * sizes[l - 1] * (x.what === 'forward' ? 1 : l >= 2 ? 3 : 2);
+  let params = 0;
+  for (let l = 1; l < sizes.length; l++) params += sizes[l] * sizes[l - 1] + sizes[l];
+  const flops = x.m * dense + (x.what === 'step' ? 2 * params : 0);
+  return {
+    id: x.id,
+    suite: x.what,
+    net: sizes.join('-'),
+    dropout: false,
+    impl: x.impl,
+    backend: 'numpy',
+    threads: 0,
+    ranOn: 'python, 1 BLAS thread',
+    size: x.size,
+    m: x.m,
+    n: x.n,
+    medianMs: x.medianMs,
+    p25Ms: x.p25Ms,
+    p75Ms: x.p75Ms,
+    rme: NaN,
+    perRoundMedianMs: x.perRoundMedianMs,
+    samplesPerSec: x.samplesPerSec,
+    denseGflops: flops / (x.medianMs * 1e6),
+    executedGflops: flops / (x.medianMs * 1e6),
+    executedFlopsPerCall: null,
+    pctCeiling: null,
+    ceilingOf: null,
+    vsTfjsWasm: null,
+    vsNumpy: null,
+  };
 }
 
 /**
- * The issue's performance goals, read off the rows: scratch GD vs tfjs-wasm SGD, for each way of running the
- * scratch network on one core: on the calling thread (in-process) and, if timed, on one worker thread.
+ * The performance goals, read off the rows, each of which can fail. The plain-TS scratch network against
+ * tfjs-wasm (on the calling thread and on one worker thread), and its executed work against the ceiling
+ * of the same kernel shape on the same thread kind.
  */
 export function goals(rows: BenchRow[]): Goal[] {
   const out: Goal[] = [];
+  const find = (suite: string, net: string, impl: string, threads: number, size: string, dropout = false) =>
+    rows.find((r) => r.suite === suite && r.net === net && r.impl === impl && r.threads === threads && r.size === size && r.dropout === dropout);
+  const ratio = (what: string, row: BenchRow | undefined, key: 'vsTfjsWasm' | 'vsNumpy', min: number): Goal => {
+    const v = row?.[key] ?? null;
+    return { what, target: `≥ ${min}×`, value: v, unit: '×', pass: v === null ? null : v >= min };
+  };
   for (const threads of [0, 1]) {
-    const find = (size: string) => rows.find((r) => r.suite === 'step' && r.impl === 'scratch-gd' && r.threads === threads && r.size === size);
     if (threads > 0 && !rows.some((r) => r.suite === 'step' && r.threads === threads)) continue;
-    const who = threads === 0 ? 'scratch-gd (in-process)' : 'scratch-gd (1 worker thread)';
-    const ratio = (what: string, size: string, min: number): Goal => {
-      const v = find(size)?.vsTfjsWasmSgd ?? null;
-      return { what: `${who}: ${what}`, target: `≥ ${min}×`, value: v, pass: v === null ? null : v >= min };
-    };
-    const at128 = find('128')?.pctCeiling ?? null;
+    const who = `scratch-gd (${ranOnOf(threads)})`;
     out.push(
-      ratio('step vs tfjs-wasm SGD at batch 64, samples/s', '64', 2.5),
-      ratio('step vs tfjs-wasm SGD at batch 128, samples/s', '128', 2.5),
-      ratio('full-batch iteration (60,000) vs tfjs-wasm SGD, samples/s', 'full', 2),
-      { what: `${who}: step at batch 128, % of the scalar ceiling`, target: '≥ 40%', value: at128, pass: at128 === null ? null : at128 >= 40 },
+      ratio(`${who}: 784-10-10 step at batch 64 vs tfjs-wasm SGD, samples/s`, find('step', '784-10-10', 'scratch-gd', threads, '64'), 'vsTfjsWasm', 2.5),
+      ratio(`${who}: 784-10-10 step at batch 128 vs tfjs-wasm SGD, samples/s`, find('step', '784-10-10', 'scratch-gd', threads, '128'), 'vsTfjsWasm', 2.5),
+      ratio(`${who}: 784-10-10 full-batch iteration (60,000) vs tfjs-wasm SGD, samples/s`, find('step', '784-10-10', 'scratch-gd', threads, 'full'), 'vsTfjsWasm', 2),
     );
+    const at128 = find('step', '784-10-10', 'scratch-gd', threads, '128')?.pctCeiling ?? null;
+    out.push({ what: `${who}: 784-10-10 step at batch 128, executed GFLOP/s as % of the scalar sparse-kernel ceiling on the same thread kind`, target: '≥ 50%', value: at128, unit: '%', pass: at128 === null ? null : at128 >= 50 });
   }
   return out;
 }
@@ -157,63 +265,67 @@ function sig3(x: number): string {
 
 const dash = (x: number | null, f: (v: number) => string) => (x === null || !Number.isFinite(x) ? '—' : f(x));
 
-export const COLUMNS = ['suite', 'implementation', 'backend', 'batch', 'median', 'p25–p75', 'n', 'samples/s', 'GFLOP/s', '% ceiling', '× tfjs-wasm SGD'] as const;
+export const COLUMNS = ['suite', 'network', 'implementation', 'ran on', 'batch', 'median', 'p25–p75', 'n', 'samples/s', 'executed GFLOP/s', 'dense-eq. GFLOP/s', '% ceiling', '× tfjs-wasm', '× numpy'] as const;
 
 function implLabel(r: BenchRow): string {
-  return r.threads > 0 ? `${r.impl} (${r.threads} thread${r.threads > 1 ? 's' : ''})` : r.impl;
+  const be = r.backend === 'js' || r.backend === 'numpy' ? '' : ` (${r.backend})`;
+  return `${r.impl}${be}`;
 }
 
 function sizeText(r: BenchRow): string {
-  if (r.suite === 'data' || r.suite === 'ceiling') return r.suite === 'data' ? `${r.m.toLocaleString('en-US')} images` : '—';
+  if (r.suite === 'data') return `${r.m.toLocaleString('en-US')} images`;
   return r.size === 'full' ? `full (${r.m.toLocaleString('en-US')})` : r.size;
 }
 
 export function cells(r: BenchRow): string[] {
   return [
     r.suite,
+    r.net ? `${r.net}${r.dropout ? ' + dropout' : ''}` : '—',
     implLabel(r),
-    r.backend,
+    r.ranOn,
     sizeText(r),
     fmtMs(r.medianMs),
     fmtRange(r.p25Ms, r.p75Ms, r.medianMs),
     String(r.n),
     dash(r.samplesPerSec, sig3),
-    dash(r.gflops, (v) => v.toFixed(2)),
+    dash(r.executedGflops, (v) => v.toFixed(2) + (r.executedFlopsPerCall === null && r.backend === 'js' ? '*' : '')),
+    dash(r.denseGflops, (v) => v.toFixed(2)),
     dash(r.pctCeiling, (v) => `${v.toFixed(0)}%`),
-    dash(r.vsTfjsWasmSgd, (v) => `${v.toFixed(2)}×`),
+    dash(r.vsTfjsWasm, (v) => `${v.toFixed(2)}×`),
+    dash(r.vsNumpy, (v) => `${v.toFixed(2)}×`),
   ];
 }
 
-/** Rows in reading order: by suite, then batch size, then implementation as built. */
+/** Rows in reading order: by suite, network, dropout, batch size, then implementation as built. */
 function ordered(rows: BenchRow[]): BenchRow[] {
-  const suiteOrder = ['forward', 'gradients', 'step', 'data', 'ceiling'];
+  const suiteOrder = ['forward', 'gradients', 'step', 'data'];
   const sizeKey = (r: BenchRow) => (r.size === 'full' ? Infinity : Number(r.size) || 0);
   return rows
     .map((r, i) => ({ r, i }))
-    .sort((a, b) => suiteOrder.indexOf(a.r.suite) - suiteOrder.indexOf(b.r.suite) || sizeKey(a.r) - sizeKey(b.r) || a.i - b.i)
+    .filter((x) => x.r.suite !== 'ceiling')
+    .sort((a, b) => suiteOrder.indexOf(a.r.suite) - suiteOrder.indexOf(b.r.suite) || (a.r.net ?? '').length - (b.r.net ?? '').length || Number(b.r.dropout) - Number(a.r.dropout) || sizeKey(a.r) - sizeKey(b.r) || a.i - b.i)
     .map((x) => x.r);
 }
 
+export function goalValue(g: Goal): string {
+  if (g.value === null) return 'not measured';
+  return g.unit === '%' ? `${g.value.toFixed(0)}%` : `${g.value.toFixed(2)}×`;
+}
+
 export function terminalTable(res: BenchResults): string {
-  const t = new Table({ head: [...COLUMNS], colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], style: { head: [], border: [], compact: true } });
+  const t = new Table({ head: [...COLUMNS], colAligns: ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], style: { head: [], border: [], compact: true } });
   for (const r of ordered(res.rows)) t.push(cells(r));
   const lines = [t.toString()];
-  if (res.ceiling) lines.push(`scalar ceiling: ${res.ceiling.gflops.toFixed(2)} GFLOP/s (one core, measured in this run)`);
+  for (const c of res.ceilings) lines.push(`ceiling ${c.kernel} (${c.thread}): ${c.gflops.toFixed(2)} GFLOP/s`);
   for (const g of res.goals) lines.push(`${g.pass === null ? 'n/a ' : g.pass ? 'PASS' : 'FAIL'}  ${g.what}: ${goalValue(g)} (target ${g.target})`);
   return lines.join('\n');
 }
 
-function goalValue(g: Goal): string {
-  if (g.value === null) return 'not measured';
-  return g.target.endsWith('%') ? `${g.value.toFixed(0)}%` : `${g.value.toFixed(2)}×`;
-}
-
 const SUITE_TITLES: Record<string, string> = {
-  forward: 'Forward pass (inference: class predictions for a batch; full = the 10,000 test images)',
-  gradients: 'Gradients (loss and gradients of the batch-mean cross-entropy; full = the 60,000 training images)',
-  step: 'Training step (gradients + parameter update; full = one full-batch iteration over 60,000 images)',
-  data: 'Data loading (`loadEmbedded()`: the 60,000 + 10,000 embedded MNIST images, raw IDX bytes → Float32Array)',
-  ceiling: 'Scalar ceiling',
+  forward: 'Forward pass: class predictions for a batch of test images (full = all 10,000)',
+  gradients: 'Gradients: loss and gradients of the batch-mean cross-entropy (full = all 60,000 training images)',
+  step: 'Training step: gradients + parameter update (full = one full-batch iteration over 60,000 images)',
+  data: 'Data loading: `loadEmbedded()`, the 60,000 + 10,000 embedded MNIST images, raw IDX bytes → Float32Array',
 };
 
 export function renderBench(res: BenchResults): string {
@@ -222,6 +334,7 @@ export function renderBench(res: BenchResults): string {
   const p = res.plan;
   const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
   const budget = (b: Budget) => `≥ ${calls(b.iterations)} and ≥ ${b.time} ms per round, warm-up ${calls(b.warmupIterations)}${b.warmupTime ? ` / ${b.warmupTime} ms` : ''}${b.warmupEveryRound ? ' every round' : ' in the first round'}`;
+  const np = 'skipped' in res.numpy ? `not timed: ${res.numpy.skipped}` : `python ${res.numpy.python}, numpy ${res.numpy.numpy}, ${res.numpy.blas}, ${res.numpy.blasThreads ?? '?'} BLAS thread(s) in effect`;
   const out: string[] = [];
   out.push('# mnist-duel: benchmark', '');
   out.push(`_Generated from \`bench.json\` (bench schema v${res.version})${p.smoke ? ' — **smoke run: tiny budgets, numbers are not meaningful**' : ''}._`, '');
@@ -236,7 +349,9 @@ export function renderBench(res: BenchResults): string {
       [
         ['tfjs backends timed', res.backends.map(be).join('; ') || 'none'],
         ...(res.unavailable.length ? [['not available', res.unavailable.map((u) => `${u.backend}: ${u.why}`).join('; ')]] : []),
-        ['network', `784 → ${p.hidden} relu → 10 softmax; scratch on the calling thread${p.threads.length ? ` and on ${p.threads.join(', ')} worker thread(s) (rows marked)` : ''}`],
+        ['numpy reference', np],
+        ['networks', res.nets.map((n) => `${n.label} (${n.params.toLocaleString('en-US')} parameters)`).join('; ')],
+        ['scratch threads', `the calling thread${p.threads.length ? `, and ${p.threads.join(', ')} worker thread(s) (rows say so)` : ''}`],
         ['machine', `${e.cpu}, ${e.cores} cores, ${e.os}, Node ${e.node}`],
         ['commit, date', `${e.commit ?? 'n/a'}, ${e.date}`],
         ['command', `\`${e.command}\``],
@@ -247,30 +362,38 @@ export function renderBench(res: BenchResults): string {
     '',
   );
 
-  out.push('## How it was measured', '');
+  out.push('## Ceilings', '');
   out.push(
-    `- [tinybench](https://github.com/tinylibs/tinybench) times each call. ${p.rounds} rounds; in each, every group of comparable tasks (one suite, one batch size) runs as one tinybench \`Bench\`, ` +
+    'What one thread of this machine sustains in the tightest loop of each kind, on data in the L1 cache, timed in the same run (bench/ceiling.ts): the yardstick of the **% ceiling** column, always the ceiling of the kernel shape and thread kind the row ran with.',
+    '',
+    table(['kernel', 'thread', 'GFLOP/s', 'median per call', 'n'], res.ceilings.map((c) => [c.kernel, c.thread, c.gflops.toFixed(2), fmtMs(c.medianMs), String(c.n)])),
+    '',
+  );
+
+  out.push('## How it was measured', '');
+  const nb = res.nets.find((n) => n.label === '784-10-10');
+  out.push(
+    `- [tinybench](https://github.com/tinylibs/tinybench) times each call. ${p.rounds} rounds; in each, every group of comparable tasks (one suite, network and batch size) runs as one tinybench \`Bench\`, ` +
       'with the order of the implementations rotated by the round number and reversed on odd rounds. Samples of all rounds are pooled: **median**, **p25–p75** and **n** (timed calls) are over the pool.',
-    `- Budgets: batches up to 128 and the ceiling: ${budget(p.budgets.light)}; full batches and data loading: ${budget(p.budgets.heavy)}.`,
-    '- Each implementation cycles through consecutive batches of the training (or test) set, one batch per call, from the same initial weights (uniform(−0.5, 0.5), seed 1); the trainers really train while being timed (SGD α = 0.1, Adam α = 0.001).',
-    '- forward: `Trainer.predict` (scratch; tfjs on each backend — the optimiser plays no part). gradients: scratch `gradientsInto` with a reused workspace; tfjs `gradients()` (autodiff, `tf.valueAndGrads`, reading the gradients back). step: `Trainer.step` of each trainer, including its copy of the batch into tensors for tfjs.',
-    '- Rows marked “(N threads)” run the scratch network on N worker threads (`createScratchTrainer({ threads: N })`, `src/scratch/threads.ts`): the calling thread only hands out the job and waits, so “(1 thread)” is still one core computing. Results are bit-identical to the calling thread\'s whatever N (blocks of 512 samples summed in a fixed order; tested). The data set is copied into SharedArrayBuffers once, before timing, so workers read batches in place; the other implementations read the same arrays as ordinary typed arrays.',
-    '- Why a single worker can beat the calling thread: under tsx on Node 20, importing any CommonJS package (tfjs, cli-table3) detaches an ArrayBuffer in the main V8 isolate, which permanently switches off V8\'s “no buffer was ever detached” fast path and makes typed-array accesses in the scratch kernels ~25% slower in this process (measured: same code, same data). Worker isolates load only the scratch network and keep the fast path. tfjs\'s own kernels run in WebAssembly or are unaffected by this.',
-    `- **FLOPs** are dense counts of the matrix products, per sample (h = ${p.hidden}): forward 2·(784·h + h·10) = ${res.flops.forwardPerSample.toLocaleString('en-US')}; ` +
-      `gradients forward + 2·(h·10 + 10·h + 784·h) = ${res.flops.gradientsPerSample.toLocaleString('en-US')}; a step adds ${res.flops.sgdPerParam} (SGD) or ${res.flops.adamPerParam} (Adam) FLOPs per parameter per step (${res.flops.params.toLocaleString('en-US')} parameters). ` +
-      'Bias adds, activations, softmax and loss are not counted. The scratch network skips zero pixels (~80% of MNIST) in W1·X and dZ1·Xᵀ, but the skipped multiply-adds **are** counted: GFLOP/s is a dense-equivalent rate, the same yardstick for every implementation, and can exceed what the hardware does.',
-    `- **% ceiling**: GFLOP/s ÷ the scalar ceiling measured in the same run${res.ceiling ? ` (${res.ceiling.gflops.toFixed(2)} GFLOP/s)` : ''}: ${res.ceiling?.kernel ?? 'not measured'}.`,
-    '- **× tfjs-wasm SGD**: samples/s ÷ samples/s of tfjs-sgd on the wasm backend at the same batch size (for forward and gradients, of tfjs on wasm).',
+    `- Budgets: batches up to 1,000 and the ceilings: ${budget(p.budgets.light)}; full batches and data loading: ${budget(p.budgets.heavy)}.`,
+    '- Each implementation cycles through consecutive batches of the training (or test) set, one batch per call, from the same initial weights (784-10-10: uniform(−0.5, 0.5); 784-400-100-10: He; seed 1); the trainers really train while being timed (SGD α = 0.1, Adam α = 0.001). Dropout rows cycle through 8 seeded mask sets drawn before timing.',
+    '- forward: `Trainer.predict`. gradients: scratch `gradientsInto` with a reused workspace; tfjs `gradients()` (autodiff, reading the gradients back). step: `Trainer.step` of each trainer, including its copy of the batch into tensors for tfjs.',
+    '- **ran on**: the calling thread, or N worker threads (`threads: N`, src/scratch/threads.ts): the calling thread only hands out the job and waits, so one worker thread is still one core computing, in a fresh V8 isolate. Results are bit-identical whatever N (tested). The data set is in SharedArrayBuffers, so workers read batches in place.',
+    `- **numpy** runs the notebook's equations in numpy float32 (bench/numpy_ref.py) in a python child with every BLAS thread variable set to 1, on the same consecutive batches, timed in the same run with the same budgets; its gradients are checked against a float64 implementation in the tests.`,
+    `- **FLOPs**: dense counts of the matrix products, per sample${nb ? ` (784-10-10: forward ${nb.forwardFlopsPerSample.toLocaleString('en-US')}, gradients ${nb.gradientsFlopsPerSample.toLocaleString('en-US')})` : ''}; a step adds ${res.flops.sgdPerParam} (SGD) or ${res.flops.adamPerParam} (Adam) FLOPs per parameter. **executed GFLOP/s** counts what was really multiplied: the scratch kernels skip zero inputs (MNIST's ~80% zero pixels, dead and dropped units) and count the multiply-adds they execute (a threaded row takes the count of the calling-thread row of the same task, marked *); tfjs and numpy compute every product, so theirs equals the dense figure. **dense-eq. GFLOP/s** is the same dense count for everyone, and can exceed what the hardware does for an implementation that skips work.`,
+    '- **× tfjs-wasm**: samples/s ÷ those of tfjs on the wasm backend for the same suite, network, dropout and batch size (steps: the same optimizer). **× numpy**: the same against numpy (SGD steps without dropout, forward, gradients).',
     '- Other processes on the machine are not controlled for; the spread columns show how much that mattered.',
     '',
   );
 
   const rows = ordered(res.rows);
-  for (const s of ['forward', 'gradients', 'step', 'data', 'ceiling']) {
-    const rs = rows.filter((r) => r.suite === s);
-    if (rs.length === 0) continue;
-    out.push(`## ${SUITE_TITLES[s]}`, '');
-    out.push(table(COLUMNS.slice(1).map(String), rs.map((r) => cells(r).slice(1)), [':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']), '');
+  for (const s of ['forward', 'gradients', 'step', 'data']) {
+    for (const net of [...new Set(rows.filter((r) => r.suite === s).map((r) => r.net))]) {
+      const rs = rows.filter((r) => r.suite === s && r.net === net);
+      if (rs.length === 0) continue;
+      out.push(`## ${SUITE_TITLES[s]}${net ? `, ${net}` : ''}`, '');
+      out.push(table(COLUMNS.slice(1).map(String), rs.map((r) => cells(r).slice(1)), [':--', ':--', ':--', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']), '');
+    }
   }
   return out.join('\n');
 }

@@ -6,7 +6,6 @@ import '../src/cli/main.ts'; // first: it installs the SIGINT/SIGTERM handlers b
 import { checkOutDir } from '../src/harness/files.ts';
 import { join } from 'node:path';
 import { UserError } from '../src/core/errors.ts';
-import { netSizes } from '../src/core/types.ts';
 import { loadEmbedded } from '../src/data/index.ts';
 import { writeAllAtomic } from '../src/harness/files.ts';
 import { environment } from '../src/harness/run.ts';
@@ -16,8 +15,11 @@ import { progressReporter } from '../src/cli/progress.ts';
 import { sharedBatch } from '../src/scratch/threads.ts';
 import { BENCH_HELP, parseBenchArgs } from './args.ts';
 import { FULL_PLAN, SMOKE_PLAN, measure } from './measure.ts';
-import { BENCH_SCHEMA, BENCH_VERSION, deriveRows, goals, renderBench, terminalTable, type BenchResults } from './report.ts';
-import { ADAM_FLOPS_PER_PARAM, SGD_FLOPS_PER_PARAM, buildSuites, flopsPerSample, paramCount } from './suites.ts';
+import { BENCH_SCHEMA, BENCH_VERSION, deriveRows, goals, renderBench, terminalTable, type BenchResults, type Ceiling } from './report.ts';
+import { ADAM_FLOPS_PER_PARAM, DEEP_BATCH, NETS, SGD_FLOPS_PER_PARAM, buildSuites, flopsPerSample, paramCount } from './suites.ts';
+import { CEILING_KERNELS, timeOnWorker, type CeilingKernel } from './ceiling.ts';
+import { NUMPY_FULL_PLAN, NUMPY_SMOKE_PLAN, runNumpy, type NumpyConfig, type NumpyResult } from './numpy.ts';
+import { quantile } from '../src/core/metrics.ts';
 
 
 await main(async (signal) => {
@@ -48,43 +50,81 @@ await main(async (signal) => {
 
   const plan = args.smoke ? SMOKE_PLAN : FULL_PLAN;
   const sizes = args.smoke ? [1, 64] : [1, 64, 128];
+  const forwardSizes = args.smoke ? [1, 64] : [1, 64, 1000];
   const suites = await buildSuites(args.suites, {
     data,
-    hidden: args.hidden,
     backends: backends.map((b) => b.name as BackendName),
     sizes,
+    forwardSizes,
     full: !args.smoke,
+    deep: args.deep,
     threads: args.threads,
   });
   let results: BenchResults;
+  const progress = progressReporter();
   try {
-    const progress = progressReporter();
     const ms = await measure(
       suites.tasks,
       plan,
       (p) => progress.update({ label: `round ${p.round}/${p.rounds} · ${p.group}`, done: p.done, total: p.total }),
       signal,
     );
+    // the ceilings on a worker thread, once per round as the calling-thread ones
+    const workerCeilings: Ceiling[] = [];
+    const b = plan.budgets.light;
+    for (const kernel of Object.keys(CEILING_KERNELS) as CeilingKernel[]) {
+      const samples: number[] = [];
+      for (let r = 0; r < plan.rounds; r++) samples.push(...(await timeOnWorker(kernel, { warmupMs: b.warmupTime, timeMs: b.time, minCalls: b.iterations })));
+      const med = quantile(samples, 0.5);
+      workerCeilings.push({ kernel, thread: 'worker thread', gflops: CEILING_KERNELS[kernel].flops / (med * 1e6), medianMs: med, n: samples.length });
+    }
+    // numpy, in the same run, on the same consecutive batches
+    let numpy: NumpyResult | null = null;
+    let numpyInfo: BenchResults['numpy'] = { skipped: 'left out (--no-numpy)' };
+    if (args.numpy) {
+      const configs: NumpyConfig[] = [];
+      const nb = NETS.notebook.sizes, deep = NETS.deep.sizes;
+      if (args.suites.includes('forward')) configs.push(...forwardSizes.map((m) => ({ layers: nb, what: 'forward' as const, batch: m })), ...(args.smoke ? [] : [{ layers: nb, what: 'forward' as const, batch: 'full' as const }]));
+      if (args.suites.includes('gradients')) configs.push(...sizes.map((m) => ({ layers: nb, what: 'gradients' as const, batch: m })), ...(args.smoke ? [] : [{ layers: nb, what: 'gradients' as const, batch: 'full' as const }]));
+      if (args.suites.includes('step')) configs.push(...sizes.map((m) => ({ layers: nb, what: 'step' as const, batch: m })), ...(args.smoke ? [] : [{ layers: nb, what: 'step' as const, batch: 'full' as const }]));
+      if (args.deep) for (const what of ['forward', 'step'] as const) if (args.suites.includes(what)) configs.push({ layers: deep, what, batch: DEEP_BATCH });
+      const r = await runNumpy(configs, {
+        plan: args.smoke ? NUMPY_SMOKE_PLAN : NUMPY_FULL_PLAN,
+        signal,
+        onProgress: (p) => progress.update({ label: `numpy · round ${p.round}/${p.rounds} · ${p.id}`, done: p.done, total: p.total }),
+      });
+      if ('skipped' in r) numpyInfo = r;
+      else {
+        numpy = r;
+        const blas = r.blas.build;
+        numpyInfo = { python: r.python.version, numpy: r.numpy, blas: `${blas.name ?? 'BLAS'} ${blas.version ?? ''}`.trim(), blasThreads: r.threads.blas };
+      }
+    }
     progress.done();
-    const { rows, ceilingGflops } = deriveRows(suites.tasks, ms);
-    const f = flopsPerSample(netSizes([args.hidden]));
+    const { rows, ceilings } = deriveRows(suites.tasks, ms, workerCeilings, numpy);
     results = {
       schema: BENCH_SCHEMA,
       version: BENCH_VERSION,
       environment: environment(backends.find((b) => b.name === 'wasm') ?? backends[0] ?? null, ['npm run bench --', ...argv].join(' ').replace(/ --$/, '')),
       backends,
       unavailable,
+      numpy: numpyInfo,
       plan: {
         smoke: args.smoke,
         suites: args.suites,
-        hidden: args.hidden,
         threads: args.threads,
         rounds: plan.rounds,
         budgets: plan.budgets,
         sizes: [...sizes.map(String), ...(args.smoke ? [] : ['full'])],
+        forwardSizes: [...forwardSizes.map(String), ...(args.smoke ? [] : ['full'])],
+        deep: args.deep,
       },
-      flops: { forwardPerSample: f.forward, gradientsPerSample: f.gradients, params: paramCount(netSizes([args.hidden])), sgdPerParam: SGD_FLOPS_PER_PARAM, adamPerParam: ADAM_FLOPS_PER_PARAM },
-      ceiling: ceilingGflops === null ? null : { gflops: ceilingGflops, kernel: 'a dot product of two 1,024-element Float32Arrays (in L1) with four independent double accumulators, 256 passes per call, 2 FLOPs per element' },
+      nets: (args.deep ? [NETS.notebook, NETS.deep] : [NETS.notebook]).map((n) => {
+        const f = flopsPerSample(n.sizes);
+        return { label: n.label, sizes: n.sizes, forwardFlopsPerSample: f.forward, gradientsFlopsPerSample: f.gradients, params: paramCount(n.sizes) };
+      }),
+      flops: { sgdPerParam: SGD_FLOPS_PER_PARAM, adamPerParam: ADAM_FLOPS_PER_PARAM },
+      ceilings,
       rows,
       goals: goals(rows),
       wallSeconds: 0,

@@ -1,29 +1,36 @@
 /**
- * What is timed: one task per (suite, implementation, backend, batch size), each a function that does one
- * unit of work (a forward pass, a gradient computation, a training step, a data load) plus the numbers
- * needed to turn its time into samples/s and GFLOP/s. Building tasks trains nothing and prints nothing.
+ * What is timed: one task per (suite, network, implementation, backend, threads, batch size), each a
+ * function that does one unit of work (a forward pass, a gradient computation, a training step, a data
+ * load) plus the numbers that turn its time into samples/s and GFLOP/s. Building tasks trains nothing and
+ * prints nothing.
  *
- * FLOPs are the dense count of the network's matrix products, per sample, for hidden width h:
- *   forward    2·(784·h + h·10)                       Z1 = W1·X, Z2 = W2·A1
- *   gradients  forward + 2·(h·10 + 10·h + 784·h)      dW2 = dZ2·A1ᵀ, dZ1 = W2ᵀ·dZ2, dW1 = dZ1·Xᵀ
- *   step       gradients·m + update·P per step        P = 784·h + h + 10·h + 10 parameters;
- *                                                     update 2 FLOPs/parameter (SGD), 14 (Adam)
- * Bias adds, activations, softmax and the loss are not counted, and neither is the scratch network's
- * skipping of zero pixels (~80% of MNIST): a skipped multiply-add still counts as two FLOPs, so GFLOP/s
- * here means "dense-equivalent" work rate, the same yardstick for every implementation.
+ * Two networks: the notebook's 784-10-10 (every suite, batch sizes 1, 64, 128 and the full sets) and the
+ * deep seed's 784-400-100-10 (forward and step at batch 256; the step with the seed's dropout, keep 0.4 /
+ * 0.5, and without, which is what the numpy reference row computes).
+ *
+ * FLOPs, two ways:
+ * - dense: 2 FLOPs per multiply-add of the notebook's matrix products, per sample,
+ *     forward    Σ_l 2·out_l·in_l                    Z_l = W_l·A_{l−1}
+ *     gradients  forward + Σ_l 2·out_l·in_l·(1 + [l ≥ 2])   dW_l = dZ_l·A_{l−1}ᵀ, dA_{l−1} = W_lᵀ·dZ_l
+ *     step       gradients·m + update·P                update 2 FLOPs/parameter (SGD), 14 (Adam)
+ *   the same yardstick for every implementation ("dense-equivalent");
+ * - executed: what an implementation really multiplied. The scratch kernels skip zero inputs (~80% of
+ *   MNIST's pixels; dead and dropped units) and count the multiply-adds they execute; tfjs and numpy do
+ *   every dense product, so for them executed = dense. Bias adds, activations, softmax and the loss are
+ *   not counted in either.
  */
-import { initParams } from '../src/core/init.ts';
-import { INPUT as INPUT_, netSizes, type Batch, type Params, type Trainer } from '../src/core/types.ts';
+import { maskStream } from '../src/core/dropout.ts';
+import { initParams, type InitKind } from '../src/core/init.ts';
+import { allocParams, copyParams, hiddenOf, INPUT as INPUT_, type Batch, type Params, type Trainer } from '../src/core/types.ts';
 import { loadEmbedded, type Dataset } from '../src/data/index.ts';
 import { createScratchAdamTrainer } from '../src/scratch/adam.ts';
 import { createWorkspace, gradientsInto } from '../src/scratch/network.ts';
-import { createScratchTrainer } from '../src/scratch/trainer.ts';
+import { createThreadPool, type ThreadPool } from '../src/scratch/threads.ts';
+import { createScratchTrainer, type ScratchTrainer } from '../src/scratch/trainer.ts';
 import { initBackend, type BackendName } from '../src/tfjs/backend.ts';
 import { createTfjsTrainer, gradients as tfjsGradients } from '../src/tfjs/network.ts';
-import { allocParams, copyParams } from '../src/core/types.ts';
-import { createThreadPool, type ThreadPool } from '../src/scratch/threads.ts';
 import type { SuiteName } from './args.ts';
-import { CEILING_FLOPS_PER_CALL, makeCeilingKernel } from './ceiling.ts';
+import { CEILING_FLOPS_PER_CALL, makeCeilingKernel, makeSparseCeilingKernel, SPARSE_CEILING_FLOPS_PER_CALL } from './ceiling.ts';
 
 const INPUT: number = INPUT_;
 
@@ -31,6 +38,21 @@ export const LR_SGD = 0.1;
 export const LR_ADAM = 0.001;
 export const ADAM_FLOPS_PER_PARAM = 14;
 export const SGD_FLOPS_PER_PARAM = 2;
+
+export type NetName = 'notebook' | 'deep';
+export interface NetSpec {
+  name: NetName;
+  label: string; // 784-10-10
+  sizes: number[];
+  init: InitKind;
+  keep: number[]; // the dropout of the "step + dropout" rows
+}
+export const NETS: Record<NetName, NetSpec> = {
+  notebook: { name: 'notebook', label: '784-10-10', sizes: [784, 10, 10], init: 'uniform', keep: [1] },
+  deep: { name: 'deep', label: '784-400-100-10', sizes: [784, 400, 100, 10], init: 'he', keep: [0.4, 0.5] },
+};
+/** The deep network's batch size (the seed's mini-batches of 2⁸). */
+export const DEEP_BATCH = 256;
 
 /** Dense FLOPs per sample: forward 2·Σ out·in; gradients add dW_l (2·out·in each) and dA_{l−1} for l ≥ 2. */
 export function flopsPerSample(sizes: readonly number[]): { forward: number; gradients: number } {
@@ -52,14 +74,18 @@ export function paramCount(sizes: readonly number[]): number {
 export type Weight = 'light' | 'heavy';
 
 export interface TaskSpec {
-  id: string; // unique, e.g. "step · tfjs-sgd · wasm · 64"
+  id: string; // unique, e.g. "step · 784-10-10 · tfjs-sgd · wasm · 64"
   suite: SuiteName | 'ceiling';
-  impl: string; // scratch, scratch-gd, scratch-adam, tfjs, tfjs-sgd, tfjs-adam, loadEmbedded, scalar-fma
+  net: NetName | null; // null: data loading, ceilings
+  dropout: boolean; // step rows: with the deep seed's dropout masks
+  impl: string; // scratch, scratch-gd, scratch-adam, tfjs, tfjs-sgd, tfjs-adam, loadEmbedded, a ceiling kernel
   backend: string; // js (the scratch network, plain JavaScript), wasm, cpu, tensorflow
   threads: number; // worker threads of the scratch network (0: computed on the calling thread)
   size: string; // "1", "64", "128", "full"
   m: number; // samples per call
-  flops: number | null; // per call
+  flops: number | null; // dense FLOPs per call
+  /** executed FLOPs per call, read after timing (null: not counted; then the dense count stands) */
+  executed?: () => number | null;
   weight: Weight;
   /** runs before the task's warm-up and before its timed run (e.g. makes its tfjs backend active) */
   before?: () => Promise<void>;
@@ -69,15 +95,16 @@ export interface TaskSpec {
 
 export interface SuiteContext {
   data: Dataset;
-  hidden: number;
   backends: BackendName[];
-  sizes: number[]; // small batch sizes, e.g. [1, 64, 128]
+  sizes: number[]; // small batch sizes of the notebook's network, e.g. [1, 64, 128]
+  forwardSizes: number[]; // batch sizes of its forward suite, e.g. [1, 64, 1000]
   full: boolean; // also the full training set (60,000) / test set (10,000)
+  deep: boolean; // also the deep network
   threads: number[]; // worker-thread counts for extra scratch rows (gradients, GD step)
 }
 
 /** Up to `max` consecutive batches of m samples from `b`, as views (no copies): a step cycles through them. */
-function batchesOf(b: Batch, m: number, max = 1024): Batch[] {
+export function batchesOf(b: Batch, m: number, max = 1024): Batch[] {
   const n = Math.max(1, Math.min(max, Math.floor(b.m / m)));
   const out: Batch[] = [];
   for (let i = 0; i < n; i++) {
@@ -95,7 +122,19 @@ function cycler<T>(xs: T[]): () => T {
   };
 }
 
-const sizeLabel = (m: number, fullM: number, full: boolean) => (full && m === fullM ? 'full' : String(m));
+/** A task function that also counts its calls (warm-up included), for per-call work figures. */
+function counted(fn: () => unknown): { fn: () => unknown; calls: () => number } {
+  let n = 0;
+  return {
+    fn: () => {
+      n++;
+      return fn();
+    },
+    calls: () => n,
+  };
+}
+
+const MASK_SETS = 8; // dropout masks cycled through with the batches, drawn before timing
 
 export interface Suites {
   tasks: TaskSpec[];
@@ -104,106 +143,137 @@ export interface Suites {
 
 /** Builds every task of the chosen suites. tfjs trainers are created on their own backend. */
 export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promise<Suites> {
-  const { data, hidden: h, backends } = ctx;
-  const sizes = netSizes([h]);
-  const init: Params = initParams(1, sizes);
-  const flops = flopsPerSample(sizes);
-  const P = paramCount(sizes);
+  const { data, backends } = ctx;
   const trainers: Trainer[] = [];
   const pools: ThreadPool[] = [];
   const tasks: TaskSpec[] = [];
   const switchTo = (be: BackendName) => async () => {
     await initBackend(be);
   };
-  const trainSizes = [...ctx.sizes, ...(ctx.full ? [data.train.m] : [])];
-  const testSizes = [...ctx.sizes, ...(ctx.full ? [data.test.m] : [])];
   const weightOf = (m: number): Weight => (m >= 5000 ? 'heavy' : 'light');
-  const add = (t: Omit<TaskSpec, 'id' | 'size' | 'weight'> & { fullM: number }) => {
-    const size = sizeLabel(t.m, t.fullM, ctx.full);
-    const { fullM: _, ...rest } = t;
+  const add = (t: Omit<TaskSpec, 'id' | 'size' | 'weight'> & { full: boolean }) => {
+    const size = t.full ? 'full' : String(t.m);
+    const { full: _, ...rest } = t;
     const who = t.threads > 0 ? `${t.impl} ×${t.threads} threads` : t.impl;
-    tasks.push({ ...rest, size, weight: weightOf(t.m), id: `${t.suite} · ${who} · ${t.backend} · ${size}` });
+    const net = t.net ? ` · ${NETS[t.net].label}${t.dropout ? ' + dropout' : ''}` : '';
+    tasks.push({ ...rest, size, weight: weightOf(t.m), id: `${t.suite}${net} · ${who} · ${t.backend} · ${size}` });
   };
 
-  const scratch = (opt: 'gd' | 'adam', threads = 0): Trainer => {
-    const t = opt === 'gd' ? createScratchTrainer({ lr: LR_SGD, threads }) : createScratchAdamTrainer({ lr: LR_ADAM });
+  const scratchOf = (net: NetSpec, init: Params, opt: 'gd' | 'adam', threads = 0): ScratchTrainer => {
+    const t = opt === 'gd' ? createScratchTrainer({ lr: LR_SGD, threads }) : createScratchAdamTrainer({ lr: LR_ADAM, threads });
     t.load(init);
     trainers.push(t);
     return t;
   };
-  const tfjs = async (be: BackendName, opt: 'sgd' | 'adam'): Promise<Trainer> => {
+  const tfjsOf = async (net: NetSpec, init: Params, be: BackendName, opt: 'sgd' | 'adam'): Promise<Trainer> => {
     await initBackend(be);
-    const t = createTfjsTrainer({ optimizer: opt, lr: opt === 'sgd' ? LR_SGD : LR_ADAM, sizes });
+    const t = createTfjsTrainer({ optimizer: opt, lr: opt === 'sgd' ? LR_SGD : LR_ADAM, sizes: net.sizes });
     t.load(init);
     trainers.push(t);
     return t;
   };
+  /** Executed FLOPs per call of a scratch trainer's task: its kernels' multiply-adds, plus the update's. */
+  const perCall = (t: ScratchTrainer, calls: () => number, extra = 0) => () => {
+    const madds = t.madds();
+    return madds === null || calls() === 0 ? null : (2 * madds) / calls() + extra;
+  };
 
-  if (suites.includes('forward')) {
-    const fullM = data.test.m;
-    for (const m of testSizes) {
-      const next = cycler(batchesOf(data.test, m));
-      const perCall = m * flops.forward;
-      const s = scratch('gd');
-      add({ suite: 'forward', impl: 'scratch', backend: 'js', threads: 0, m, fullM, flops: perCall, async: false, fn: () => { const b = next(); return s.predict(b.x, b.m); } });
-      for (const be of backends) {
-        const t = await tfjs(be, 'sgd');
-        add({ suite: 'forward', impl: 'tfjs', backend: be, threads: 0, m, fullM, flops: perCall, async: false, before: switchTo(be), fn: () => { const b = next(); return t.predict(b.x, b.m); } });
+  for (const net of ctx.deep ? [NETS.notebook, NETS.deep] : [NETS.notebook]) {
+    const deep = net.name === 'deep';
+    const init = initParams(1, net.sizes, net.init);
+    const flops = flopsPerSample(net.sizes);
+    const P = paramCount(net.sizes);
+    const tfBackends = deep ? backends.filter((b) => b !== 'cpu') : backends; // the plain-JS cpu backend takes seconds per deep step
+    const trainSizes = deep ? [DEEP_BATCH] : [...ctx.sizes, ...(ctx.full ? [data.train.m] : [])];
+    const testSizes = deep ? [DEEP_BATCH] : [...ctx.forwardSizes, ...(ctx.full ? [data.test.m] : [])];
+
+    if (suites.includes('forward')) {
+      for (const m of testSizes) {
+        const full = !deep && ctx.full && m === data.test.m;
+        const next = cycler(batchesOf(data.test, m));
+        const dense = m * flops.forward;
+        const s = scratchOf(net, init, 'gd');
+        const c = counted(() => {
+          const b = next();
+          return s.predict(b.x, b.m);
+        });
+        add({ suite: 'forward', net: net.name, dropout: false, impl: 'scratch', backend: 'js', threads: 0, m, full, flops: dense, executed: perCall(s, c.calls), async: false, fn: c.fn });
+        for (const be of tfBackends) {
+          const t = await tfjsOf(net, init, be, 'sgd');
+          add({ suite: 'forward', net: net.name, dropout: false, impl: 'tfjs', backend: be, threads: 0, m, full, flops: dense, async: false, before: switchTo(be), fn: () => { const b = next(); return t.predict(b.x, b.m); } });
+        }
       }
     }
-  }
 
-  if (suites.includes('gradients')) {
-    const fullM = data.train.m;
-    for (const m of trainSizes) {
-      const next = cycler(batchesOf(data.train, m));
-      const perCall = m * flops.gradients;
-      const grads = allocParams(sizes);
-      const ws = createWorkspace(sizes);
-      add({ suite: 'gradients', impl: 'scratch', backend: 'js', threads: 0, m, fullM, flops: perCall, async: false, fn: () => gradientsInto(init, next(), grads, 'relu', undefined, ws) });
-      for (const th of ctx.threads) {
-        const pool = createThreadPool(th, sizes);
-        pools.push(pool);
-        copyParams(init, pool.params);
-        add({ suite: 'gradients', impl: 'scratch', backend: 'js', threads: th, m, fullM, flops: perCall, async: false, fn: () => pool.run(next(), 'relu', undefined, null) });
-      }
-      for (const be of backends) {
-        add({ suite: 'gradients', impl: 'tfjs', backend: be, threads: 0, m, fullM, flops: perCall, async: true, before: switchTo(be), fn: () => tfjsGradients(init, next()) });
+    if (suites.includes('gradients') && !deep) {
+      for (const m of trainSizes) {
+        const full = ctx.full && m === data.train.m;
+        const next = cycler(batchesOf(data.train, m));
+        const dense = m * flops.gradients;
+        const grads = allocParams(net.sizes);
+        const ws = createWorkspace(net.sizes);
+        const c = counted(() => gradientsInto(init, next(), grads, 'relu', undefined, ws));
+        add({ suite: 'gradients', net: net.name, dropout: false, impl: 'scratch', backend: 'js', threads: 0, m, full, flops: dense, executed: () => (c.calls() ? (2 * ws.madds) / c.calls() : null), async: false, fn: c.fn });
+        for (const th of ctx.threads) {
+          const pool = createThreadPool(th, net.sizes);
+          pools.push(pool);
+          copyParams(init, pool.params);
+          add({ suite: 'gradients', net: net.name, dropout: false, impl: 'scratch', backend: 'js', threads: th, m, full, flops: dense, async: false, fn: () => pool.run(next(), 'relu', undefined, null) });
+        }
+        for (const be of tfBackends) {
+          add({ suite: 'gradients', net: net.name, dropout: false, impl: 'tfjs', backend: be, threads: 0, m, full, flops: dense, async: true, before: switchTo(be), fn: () => tfjsGradients(init, next()) });
+        }
       }
     }
-  }
 
-  if (suites.includes('step')) {
-    const fullM = data.train.m;
-    for (const m of trainSizes) {
-      const batches = batchesOf(data.train, m);
-      const sgd = m * flops.gradients + SGD_FLOPS_PER_PARAM * P;
-      const adam = m * flops.gradients + ADAM_FLOPS_PER_PARAM * P;
-      const gd = scratch('gd'), ad = scratch('adam');
-      const n1 = cycler(batches), n2 = cycler(batches);
-      add({ suite: 'step', impl: 'scratch-gd', backend: 'js', threads: 0, m, fullM, flops: sgd, async: false, fn: () => gd.step(n1()) });
-      add({ suite: 'step', impl: 'scratch-adam', backend: 'js', threads: 0, m, fullM, flops: adam, async: false, fn: () => ad.step(n2()) });
-      for (const th of ctx.threads) {
-        const t = scratch('gd', th);
-        const n = cycler(batches);
-        add({ suite: 'step', impl: 'scratch-gd', backend: 'js', threads: th, m, fullM, flops: sgd, async: false, fn: () => t.step(n()) });
-      }
-      for (const be of backends) {
-        const ts = await tfjs(be, 'sgd'), ta = await tfjs(be, 'adam');
-        const n1 = cycler(batches), n2 = cycler(batches);
-        add({ suite: 'step', impl: 'tfjs-sgd', backend: be, threads: 0, m, fullM, flops: sgd, async: false, before: switchTo(be), fn: () => ts.step(n1()) });
-        add({ suite: 'step', impl: 'tfjs-adam', backend: be, threads: 0, m, fullM, flops: adam, async: false, before: switchTo(be), fn: () => ta.step(n2()) });
+    if (suites.includes('step')) {
+      for (const m of trainSizes) {
+        for (const dropout of deep ? [true, false] : [false]) {
+          const full = !deep && ctx.full && m === data.train.m;
+          const batches = batchesOf(data.train, m);
+          const stream = dropout ? maskStream(1, hiddenOf(net.sizes), net.keep) : null;
+          const maskSets = stream ? Array.from({ length: MASK_SETS }, (_, s) => stream.masks(s, m).map((a) => a.slice())) : null;
+          // each task cycles through the batches (and masks) on its own
+          const source = () => {
+            const nb = cycler(batches);
+            const nm = maskSets ? cycler(maskSets) : () => undefined;
+            return () => [nb(), nm()] as const;
+          };
+          const sgd = m * flops.gradients + SGD_FLOPS_PER_PARAM * P;
+          const adam = m * flops.gradients + ADAM_FLOPS_PER_PARAM * P;
+          const base = { suite: 'step' as const, net: net.name, dropout, m, full, async: false };
+          for (const [impl, dense, extra] of [['scratch-gd', sgd, SGD_FLOPS_PER_PARAM * P], ['scratch-adam', adam, ADAM_FLOPS_PER_PARAM * P]] as const) {
+            const t = scratchOf(net, init, impl === 'scratch-gd' ? 'gd' : 'adam');
+            const next = source();
+            const c = counted(() => t.step(...next()));
+            add({ ...base, impl, backend: 'js', threads: 0, flops: dense, executed: perCall(t, c.calls, extra), fn: c.fn });
+          }
+          for (const th of ctx.threads) {
+            const t = scratchOf(net, init, 'gd', th);
+            const next = source();
+            add({ ...base, impl: 'scratch-gd', backend: 'js', threads: th, flops: sgd, fn: () => t.step(...next()) });
+          }
+          for (const be of tfBackends) {
+            const ts = await tfjsOf(net, init, be, 'sgd'), ta = await tfjsOf(net, init, be, 'adam');
+            const n1 = source(), n2 = source();
+            add({ ...base, impl: 'tfjs-sgd', backend: be, threads: 0, flops: sgd, before: switchTo(be), fn: () => ts.step(...n1()) });
+            add({ ...base, impl: 'tfjs-adam', backend: be, threads: 0, flops: adam, before: switchTo(be), fn: () => ta.step(...n2()) });
+          }
+        }
       }
     }
   }
 
   if (suites.includes('data')) {
     const m = data.train.m + data.test.m;
-    tasks.push({ id: 'data · loadEmbedded', suite: 'data', impl: 'loadEmbedded', backend: 'js', threads: 0, size: `${m}`, m, flops: null, weight: 'heavy', async: false, fn: () => loadEmbedded() });
+    tasks.push({ id: 'data · loadEmbedded', suite: 'data', net: null, dropout: false, impl: 'loadEmbedded', backend: 'js', threads: 0, size: `${m}`, m, flops: null, weight: 'heavy', async: false, fn: () => loadEmbedded() });
   }
 
-  // The yardstick, timed in the same rounds as everything else.
-  tasks.push({ id: 'ceiling · scalar multiply-add', suite: 'ceiling', impl: 'scalar-fma', backend: 'js', threads: 0, size: '-', m: 0, flops: CEILING_FLOPS_PER_CALL, weight: 'light', async: false, fn: makeCeilingKernel() });
+  // The yardsticks, timed in the same rounds as everything else (on this thread; see ceiling.ts for workers).
+  const ceiling = (impl: string, flops: number, fn: () => unknown) =>
+    tasks.push({ id: `ceiling · ${impl} · calling thread`, suite: 'ceiling', net: null, dropout: false, impl, backend: 'js', threads: 0, size: '-', m: 0, flops, weight: 'light', async: false, fn });
+  ceiling('scalar dot', CEILING_FLOPS_PER_CALL, makeCeilingKernel());
+  ceiling('scalar sparse 10-row', SPARSE_CEILING_FLOPS_PER_CALL, makeSparseCeilingKernel());
 
   return {
     tasks,

@@ -100,6 +100,7 @@ const deep: Omit<Plan, 'preset'> = {
   lrDecay: 1e-5,
   batch: 256,
   epochs: 10,
+  evalEvery: 234, // one curve point per epoch (60,000 / 256 = 234 steps): evaluating a 400-unit net is not free
   agreementPoints: 3,
   probe: 500,
 };
@@ -116,7 +117,7 @@ export const PRESETS: Record<PresetName, Plan> = {
   /** the deeper seed's network and recipe */
   deep: { ...deep, preset: 'deep' },
   /** the deep preset in seconds: for tests */
-  'deep-smoke': { ...deep, preset: 'deep-smoke', epochs: 1, limit: 2048, testLimit: 500, probe: 50, agreementPoints: 1 },
+  'deep-smoke': { ...deep, preset: 'deep-smoke', epochs: 1, evalEvery: 2, limit: 2048, testLimit: 500, probe: 50, agreementPoints: 1 },
 };
 
 export function makeTrainer(id: TrainerId, plan: Plan, lrScale = 1): Trainer {

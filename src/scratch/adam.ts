@@ -14,10 +14,10 @@
  * double has more than twice float32's precision, computing in double and rounding once gives the
  * correctly rounded float32 result of each +, −, ×, ÷ and √.
  */
-import { allocParams, tensors, type Activation, type Params, type Trainer } from '../core/types.ts';
+import { allocParams, tensors, type Activation, type Params } from '../core/types.ts';
 import { UserError } from '../core/errors.ts';
 import { gradientsInto } from './network.ts';
-import { checkLearningRate, checkThreads, scratchTrainer } from './trainer.ts';
+import { checkLearningRate, checkThreads, scratchTrainer, type ScratchTrainer } from './trainer.ts';
 import { createThreadPool, type ThreadPool } from './threads.ts';
 
 /** tfjs's `backend.epsilon()` on float32 backends: the default ε of tf.train.adam. */
@@ -83,7 +83,7 @@ export function checkAdamOptions(o: AdamOptions): Required<AdamOptions> {
 }
 
 /** The scratch network's gradients with the Adam update above. */
-export function createScratchAdamTrainer(opts: ScratchAdamOptions): Trainer {
+export function createScratchAdamTrainer(opts: ScratchAdamOptions): ScratchTrainer {
   const { lr, beta1, beta2, epsilon } = checkAdamOptions(opts);
   const threads = checkThreads(opts.threads ?? 0);
   const act = opts.activation ?? 'relu';
@@ -114,5 +114,6 @@ export function createScratchAdamTrainer(opts: ScratchAdamOptions): Trainer {
       pool = null;
       grads = state = null;
     },
+    onWorkers: () => threads > 0,
   });
 }

@@ -30,8 +30,14 @@ export interface ScratchOptimizer {
   dispose(): void;
 }
 
+/** A scratch trainer also tells how much work it did: the bench counts executed, not dense, FLOPs. */
+export interface ScratchTrainer extends Trainer {
+  /** multiply-adds executed by the calling thread's kernels so far (steps and predictions; null: the work ran on worker threads) */
+  madds(): number | null;
+}
+
 /** A Trainer around a ScratchOptimizer. */
-export function scratchTrainer(name: string, act: Activation, lr0: number, opt: ScratchOptimizer): Trainer {
+export function scratchTrainer(name: string, act: Activation, lr0: number, opt: ScratchOptimizer & { onWorkers?: () => boolean }): ScratchTrainer {
   let params: Params | null = null;
   let sizes: number[] = [];
   let ws: Workspace | undefined;
@@ -62,6 +68,7 @@ export function scratchTrainer(name: string, act: Activation, lr0: number, opt: 
     },
     read: () => cloneParams(need()),
     predict: (x: Float32Array, m: number): Uint8Array => predict(need(), x, m, { activation: act }, work()),
+    madds: () => (opt.onWorkers?.() ? null : (ws?.madds ?? 0)),
     dispose() {
       opt.dispose();
       params = null;
@@ -81,7 +88,7 @@ export interface ScratchTrainerOptions {
 }
 
 /** Plain gradient descent, as in the notebook's `gradient_descent`. */
-export function createScratchTrainer(opts: ScratchTrainerOptions): Trainer {
+export function createScratchTrainer(opts: ScratchTrainerOptions): ScratchTrainer {
   checkLearningRate(opts.lr);
   const threads = checkThreads(opts.threads ?? 0);
   const act = opts.activation ?? 'relu';
@@ -105,5 +112,6 @@ export function createScratchTrainer(opts: ScratchTrainerOptions): Trainer {
       pool?.dispose();
       pool = null;
     },
+    onWorkers: () => threads > 0,
   });
 }

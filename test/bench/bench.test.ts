@@ -51,9 +51,11 @@ describe('npm run bench -- --smoke', () => {
     for (const u of res.unavailable) expect(u.why).not.toBe('');
   });
 
-  it('every row has every column: median, spread, n, samples/s, GFLOP/s, % ceiling and the ratio', () => {
+  it('every row has every column: median, spread, n, samples/s, GFLOP/s, % ceiling and the ratios', () => {
     const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-    expect(num(res.ceiling?.gflops)).toBe(true);
+    // each ceiling kernel on both thread kinds
+    expect(res.ceilings.map((c) => `${c.kernel} / ${c.thread}`).sort()).toEqual(['scalar dot / calling thread', 'scalar dot / worker thread', 'scalar sparse 10-row / calling thread', 'scalar sparse 10-row / worker thread']);
+    for (const c of res.ceilings) expect(num(c.gflops)).toBe(true);
     for (const r of res.rows) {
       for (const k of ['medianMs', 'p25Ms', 'p75Ms', 'n'] as const) expect(num(r[k]), `${r.id} ${k}`).toBe(true);
       expect(r.p25Ms).toBeLessThanOrEqual(r.medianMs);
@@ -62,26 +64,52 @@ describe('npm run bench -- --smoke', () => {
       if (r.suite === 'ceiling') continue;
       expect(num(r.samplesPerSec), `${r.id} samples/s`).toBe(true);
       if (r.suite === 'data') continue;
-      for (const k of ['gflops', 'pctCeiling', 'vsTfjsWasmSgd'] as const) expect(num(r[k]), `${r.id} ${k}`).toBe(true);
+      for (const k of ['denseGflops', 'executedGflops', 'vsTfjsWasm'] as const) expect(num(r[k]), `${r.id} ${k}`).toBe(true);
+      // scratch rows: the work was counted, far below the dense count (zeros skipped), and held against a ceiling
+      if (r.impl.startsWith('scratch')) {
+        expect(num(r.executedFlopsPerCall), `${r.id} executed`).toBe(true);
+        expect(r.executedGflops!, r.id).toBeLessThan(r.denseGflops!);
+        expect(num(r.pctCeiling), `${r.id} % ceiling`).toBe(true);
+        expect(r.ceilingOf).toBe(`scalar sparse 10-row, ${r.threads > 0 ? 'worker' : 'calling'} thread`);
+      } else {
+        expect(r.executedGflops).toBe(r.denseGflops); // tfjs and numpy do every product
+      }
     }
-    const ref = res.rows.find((r) => r.suite === 'step' && r.impl === 'tfjs-sgd' && r.backend === 'wasm');
-    expect(ref?.vsTfjsWasmSgd).toBe(1);
+    const ref = res.rows.find((r) => r.suite === 'step' && r.impl === 'tfjs-sgd' && r.backend === 'wasm' && r.size === '64');
+    expect(ref?.vsTfjsWasm).toBe(1);
+    // the deep network's rows, with and without dropout
+    expect(res.rows.some((r) => r.net === '784-400-100-10' && r.suite === 'step' && r.dropout && r.impl === 'scratch-gd')).toBe(true);
+    expect(res.rows.some((r) => r.net === '784-400-100-10' && r.suite === 'forward' && r.impl === 'tfjs')).toBe(true);
+  });
+
+  it('numpy rows are there (or skipped with the reason), compared on the same batches', () => {
+    if ('skipped' in res.numpy) {
+      expect(res.numpy.skipped).toMatch(/numpy/);
+      expect(res.rows.some((r) => r.backend === 'numpy')).toBe(false);
+      return;
+    }
+    expect(res.numpy.blasThreads).toBe(1);
+    const np = res.rows.filter((r) => r.backend === 'numpy');
+    expect(np.map((r) => `${r.suite} ${r.net} ${r.size}`)).toContain('step 784-10-10 64');
+    expect(np.find((r) => r.suite === 'step' && r.size === '64')!.vsNumpy).toBe(1);
+    const gd = res.rows.find((r) => r.suite === 'step' && r.impl === 'scratch-gd' && r.threads === 0 && r.size === '64' && r.net === '784-10-10')!;
+    expect(gd.vsNumpy).toBeCloseTo(gd.samplesPerSec! / np.find((r) => r.suite === 'step' && r.size === '64' && r.net === '784-10-10')!.samplesPerSec!, 10);
   });
 
   it('prints the table and the goals; bench.md has every column and the environment', () => {
     for (const c of COLUMNS) expect(stdout).toContain(c);
-    expect(stdout).toMatch(/scalar ceiling: [\d.]+ GFLOP\/s/);
-    expect(stdout).toMatch(/step vs tfjs-wasm SGD at batch 64/);
+    expect(stdout).toMatch(/ceiling scalar sparse 10-row \(worker thread\): [\d.]+ GFLOP\/s/);
+    expect(stdout).toMatch(/step at batch 64 vs tfjs-wasm SGD/);
     const md = readFileSync(join(out, 'bench.md'), 'utf8');
     for (const c of COLUMNS.slice(1)) expect(md).toContain(`| ${c.replace(/\|/g, '\\|')} `);
-    for (const s of ['## Goals', '## Environment', '## How it was measured', 'Node v', 'tinybench']) expect(md).toContain(s);
+    for (const s of ['## Goals', '## Environment', '## Ceilings', '## How it was measured', 'Node v', 'tinybench', 'numpy reference']) expect(md).toContain(s);
     expect(res.environment.node).toBe(process.version);
   });
 
   it(`without --out, --smoke writes to ${SMOKE_OUT}, never over the full report in reports/`, () => {
     mkdirSync(join(cwd, 'reports'), { recursive: true });
     writeFileSync(join(cwd, 'reports', 'bench.md'), 'the full report\n');
-    const r = bench('--smoke', '--filter', 'data', '--threads', '0');
+    const r = bench('--smoke', '--filter', 'data', '--threads', '0', '--no-numpy');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`wrote ${join(SMOKE_OUT, 'bench.md')}`);
     expect(readdirSync(join(cwd, SMOKE_OUT)).sort()).toEqual(['bench.json', 'bench.md']);
@@ -91,7 +119,7 @@ describe('npm run bench -- --smoke', () => {
 
   it('--filter picks suites (the ceiling is always measured); --threads 0 adds no worker rows', () => {
     const dir = join(out, 'filtered');
-    const r = bench('--smoke', '--filter', 'data', '--threads', '0', '--out', dir);
+    const r = bench('--smoke', '--filter', 'data', '--threads', '0', '--no-numpy', '--out', dir);
     expect(r.code).toBe(0);
     const f = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as BenchResults;
     expect([...new Set(f.rows.map((x) => x.suite))].sort()).toEqual(['ceiling', 'data']);
@@ -108,7 +136,7 @@ describe('bench flags', () => {
   });
 
   it('a bad flag is one line on stderr and exit 2, nothing written', () => {
-    for (const args of [['--bogus'], ['--filter', 'steps'], ['--threads', 'two'], ['--threads', '1,1'], ['--hidden', '0']]) {
+    for (const args of [['--bogus'], ['--filter', 'steps'], ['--threads', 'two'], ['--threads', '1,1'], ['--hidden', '10']]) {
       const r = bench(...args, '--out', join(out, 'never'));
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
