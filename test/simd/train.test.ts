@@ -11,7 +11,7 @@ import { loadEmbedded } from '../../src/data/index.ts';
 import { adamUpdate, createAdamState, createScratchAdamTrainer, TFJS_EPSILON } from '../../src/scratch/adam.ts';
 import { createScratchTrainer } from '../../src/scratch/trainer.ts';
 import { createSimdAdamTrainer, createSimdTrainer, gradients } from '../../src/simd/index.ts';
-import { initBackend } from '../../src/tfjs/backend.ts';
+import { initBackend, type BackendName } from '../../src/tfjs/backend.ts';
 
 const mnist = loadEmbedded();
 const trainers: Trainer[] = [];
@@ -65,7 +65,7 @@ describe('scratch-simd-gd vs scratch-gd', () => {
 });
 
 describe('scratch-simd-adam vs tfjs Adam, fed the same gradients', () => {
-  const backends: string[] = [];
+  const backends: BackendName[] = [];
   beforeAll(async () => {
     for (const b of ['cpu', 'wasm'] as const) {
       try {
