@@ -170,18 +170,50 @@ function scanRows(rows: usize, rs: usize, wP: i32, n: i32, idx: usize, start: us
     let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
     const row = rows + <usize>i * rs;
     const e = load<i32>(start + (<usize>i << 2), 4);
-    for (let t = load<i32>(start + (<usize>i << 2)); t < e; t++) {
-      const off = <usize>load<i32>(idx + (<usize>t << 2));
-      const v = v128.load32_splat(row + off);
-      const w = Mc + off * mq;
-      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
-      if (V > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
-      if (V > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
-      if (V > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
-      if (V > 4) a4 = f32x4.add(a4, f32x4.mul(v, v128.load(w, 64)));
-      if (V > 5) a5 = f32x4.add(a5, f32x4.mul(v, v128.load(w, 80)));
-      if (V > 6) a6 = f32x4.add(a6, f32x4.mul(v, v128.load(w, 96)));
-      if (V > 7) a7 = f32x4.add(a7, f32x4.mul(v, v128.load(w, 112)));
+    let t = load<i32>(start + (<usize>i << 2));
+    if (V <= 4) {
+      // two entries per iteration into two sets of accumulators (a0..a3 even entries, a4..a7 odd ones),
+      // which halves the chain of dependent adds; the sets are added at the end
+      for (; t + 1 < e; t += 2) {
+        const o0 = <usize>load<i32>(idx + (<usize>t << 2)), o1 = <usize>load<i32>(idx + (<usize>t << 2), 4);
+        const v = v128.load32_splat(row + o0), u = v128.load32_splat(row + o1);
+        const w = Mc + o0 * mq, x = Mc + o1 * mq;
+        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
+        a4 = f32x4.add(a4, f32x4.mul(u, v128.load(x)));
+        if (V > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
+        if (V > 1) a5 = f32x4.add(a5, f32x4.mul(u, v128.load(x, 16)));
+        if (V > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
+        if (V > 2) a6 = f32x4.add(a6, f32x4.mul(u, v128.load(x, 32)));
+        if (V > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
+        if (V > 3) a7 = f32x4.add(a7, f32x4.mul(u, v128.load(x, 48)));
+      }
+      if (t < e) {
+        const o0 = <usize>load<i32>(idx + (<usize>t << 2));
+        const v = v128.load32_splat(row + o0);
+        const w = Mc + o0 * mq;
+        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
+        if (V > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
+        if (V > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
+        if (V > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
+      }
+      a0 = f32x4.add(a0, a4);
+      if (V > 1) a1 = f32x4.add(a1, a5);
+      if (V > 2) a2 = f32x4.add(a2, a6);
+      if (V > 3) a3 = f32x4.add(a3, a7);
+    } else {
+      for (; t < e; t++) {
+        const off = <usize>load<i32>(idx + (<usize>t << 2));
+        const v = v128.load32_splat(row + off);
+        const w = Mc + off * mq;
+        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
+        a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
+        a4 = f32x4.add(a4, f32x4.mul(v, v128.load(w, 64)));
+        if (V > 5) a5 = f32x4.add(a5, f32x4.mul(v, v128.load(w, 80)));
+        if (V > 6) a6 = f32x4.add(a6, f32x4.mul(v, v128.load(w, 96)));
+        if (V > 7) a7 = f32x4.add(a7, f32x4.mul(v, v128.load(w, 112)));
+      }
     }
     if (bias) {
       const bc = bias + col;

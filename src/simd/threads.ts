@@ -35,6 +35,12 @@ const ERR_BYTES = 2048;
 const START_TIMEOUT_MS = 120_000;
 const WORKER_SPIN_MS = 0.2;
 const CALLER_SPIN_MS = 0.05;
+/**
+ * A worker waiting for the previous block's fold spins this long before it sleeps, even when the threads
+ * fill every core: the wait is short (the other worker started its block at the same time) and a sleeping
+ * thread takes 10–40 µs to wake, a sixth of a block of 784-10-10.
+ */
+const FOLD_SPIN_MS = 2;
 const spins = (threads: number) => threads < availableParallelism();
 
 function spinWhile(ctrl: Int32Array, word: number, value: number, ms: number): boolean {
@@ -254,11 +260,13 @@ function workerMain(d: BootData): void {
     }
   };
   const spin = spins(d.threads);
-  /** waits until ctrl[word] ≥ target; throws if another worker failed meanwhile */
-  const waitAtLeast = (word: number, target: number) => {
+  /** waits until ctrl[word] ≥ target, spinning up to `spinMs` first; throws if another worker failed meanwhile */
+  const waitAtLeast = (word: number, target: number, spinMs: number) => {
+    const t0 = performance.now();
     let v = Atomics.load(ctrl, word);
-    if (v < target && spin) {
-      spinWhile(ctrl, word, v, WORKER_SPIN_MS);
+    while (v < target && performance.now() - t0 < spinMs) {
+      if (Atomics.load(ctrl, ERR)) throw new Error('another worker failed');
+      spinWhile(ctrl, word, v, spinMs / 8);
       v = Atomics.load(ctrl, word);
     }
     for (; v < target; v = Atomics.load(ctrl, word)) {
@@ -301,7 +309,7 @@ function workerMain(d: BootData): void {
       const i0 = b * BLOCK, n = Math.min(BLOCK, m - i0);
       stage(e, ws, x, y, i0, n, masks);
       k.blockSums(net, ws.desc, n, act, masked, ws.sums);
-      waitAtLeast(FOLDED, b); // blocks 0 .. b−1 are in the total
+      waitAtLeast(FOLDED, b, FOLD_SPIN_MS); // blocks 0 .. b−1 are in the total
       k.fold(net, total, ws.sums, b === 0 ? 1 : 0);
       Atomics.store(ctrl, FOLDED, b + 1);
       Atomics.notify(ctrl, FOLDED);
