@@ -34,7 +34,7 @@ const SUMS = 1, PREDICT = 2;
 const ERR_BYTES = 2048;
 const START_TIMEOUT_MS = 120_000;
 const WORKER_SPIN_MS = 0.2;
-const CALLER_SPIN_MS = 0.05;
+const CALLER_SPIN_MS = 0.5;
 /**
  * A worker waiting for the previous block's fold spins this long before it sleeps, even when the threads
  * fill every core: the wait is short (the other worker started its block at the same time) and a sleeping
