@@ -610,6 +610,19 @@ export function fold(net: usize, dst: usize, src: usize, first: i32): void {
   for (let o: usize = 0; o < bytes; o += 16) v128.store(dst + o, f64x2.add(v128.load(dst + o), v128.load(src + o)));
 }
 
+/**
+ * The same as `count` successive folds of the blocks at src, src + stride, … (block order), restricted to
+ * the bytes [lo, hi) of the sums (multiples of 16): worker threads split the elements between them, and
+ * each element gets exactly the additions, in the same order, that `fold` would give it.
+ */
+export function foldSlots(dst: usize, src: usize, stride: usize, count: i32, first: i32, lo: usize, hi: usize): void {
+  for (let o = lo; o < hi; o += 16) {
+    let t = first ? v128.load(src + o) : f64x2.add(v128.load(dst + o), v128.load(src + o));
+    for (let b = 1; b < count; b++) t = f64x2.add(t, v128.load(src + <usize>b * stride + o));
+    v128.store(dst + o, t);
+  }
+}
+
 /** float32 round(sum·inv) of four consecutive float64 sums, as one f32x4 */
 @inline function grad4(s: usize, inv: v128): v128 {
   const lo = f32x4.demote_f64x2_zero(f64x2.mul(v128.load(s), inv));

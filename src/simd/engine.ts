@@ -21,6 +21,7 @@ export interface Kernels {
   blockSums(net: number, ws: number, n: number, act: number, masked: number, sums: number): void;
   predict(net: number, ws: number, n: number, act: number, out: number): void;
   fold(net: number, dst: number, src: number, first: number): void;
+  foldSlots(dst: number, src: number, stride: number, count: number, first: number, lo: number, hi: number): void;
   paramsChanged(net: number): void;
   sgd(net: number, sums: number, m: number, lr: number): void;
   adam(net: number, sums: number, m: number, negLr: number, b1: number, b2: number, c1: number, c2: number, eps: number, oma1: number, oma2: number): void;
@@ -84,6 +85,8 @@ export interface EngineOptions {
   shared: boolean;
   /** room for Adam's moments */
   adam: boolean;
+  /** blocks of partial sums (worker threads) */
+  slots?: number;
   validate?: Validate;
 }
 
@@ -106,7 +109,7 @@ export function createEngine(sizes: readonly number[], o: EngineOptions): Engine
   const mod = loadModule(o.shared ? 'shared' : 'plain', o.validate);
   // the static data of the module ends below this; a throwaway one-page memory tells where
   const probe = instantiate(mod, new WebAssembly.Memory(o.shared ? { initial: 1, maximum: 1, shared: true } : { initial: 1, maximum: 1 }));
-  const layout = planLayout(sizes, o.workspaces, probe.heapBase(), { adam: o.adam });
+  const layout = planLayout(sizes, o.workspaces, probe.heapBase(), { adam: o.adam, slots: o.slots });
   const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages, ...(o.shared ? { shared: true } : {}) });
   const k = instantiate(mod, memory);
   const v = views(memory);

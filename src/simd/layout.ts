@@ -70,8 +70,17 @@ export interface Layout {
   grads: number; // the gradients, f32, row-major per layer: W_l (out×in) then b_l (out)
   gradFloats: number;
   workspaces: WorkspaceLayout[];
+  partials: number; // worker threads: `slots` blocks of sums, sumsBytes apart (0 if none)
+  slots: number;
   bytes: number; // memory needed
   pages: number;
+}
+
+/** Bytes of one block of float64 sums for these layer sizes (dW_lᵀ, db_l per layer, then the loss). */
+export function sumsBytesOf(sizes: readonly number[]): number {
+  let n = 16;
+  for (let l = 1; l < sizes.length; l++) n += (sizes[l - 1] + 1) * pad4(sizes[l]) * 8;
+  return n;
 }
 
 const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
@@ -80,7 +89,7 @@ const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
  * The memory plan for a network of these layer sizes with `workers` workspaces, above `base` (the first
  * free byte after the module's static data). Throws if it needs more than `maxBytes`.
  */
-export function planLayout(sizes: readonly number[], workers: number, base: number, opts: { adam: boolean; maxBytes?: number }): Layout {
+export function planLayout(sizes: readonly number[], workers: number, base: number, opts: { adam: boolean; slots?: number; maxBytes?: number }): Layout {
   const maxBytes = opts.maxBytes ?? MAX_MEMORY_BYTES;
   const L = sizes.length - 1;
   let top = Math.ceil(base / 64) * 64;
@@ -141,13 +150,15 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
       },
     });
   }
+  const slots = opts.slots ?? 0;
+  const partials = slots > 0 ? alloc(slots * sumsBytes) : 0;
   const bytes = top;
   if (bytes > maxBytes) {
     throw new Error(
       `scratch-simd: a [${sizes.join(', ')}] network${workers > 1 ? ` on ${workers} threads` : ''} needs ${MiB(bytes)} of wasm memory, over the bound of ${MiB(maxBytes)}`,
     );
   }
-  return { sizes: [...sizes], layers, net, sumsBytes, lossOffset, total, grads, gradFloats, workspaces, bytes, pages: Math.ceil(bytes / PAGE) };
+  return { sizes: [...sizes], layers, net, sumsBytes, lossOffset, total, grads, gradFloats, workspaces, partials, slots, bytes, pages: Math.ceil(bytes / PAGE) };
 }
 
 /** Writes the net descriptor and every workspace descriptor into memory (an Int32Array over it). */

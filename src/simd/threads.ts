@@ -3,44 +3,43 @@
  * worker), one instance of the shared-memory module per worker, and results bit-identical to the calling
  * thread's (engine.ts) for any number of threads.
  *
- * How a batch is split: into blocks of BLOCK samples, as on the calling thread. Worker w computes blocks
- * w, w+N, w+2N, … (N workers), each from zero into its workspace's sums, and adds it to the batch total in
- * block order: it waits until block b−1 has been added (a shared counter), adds block b (`fold`, the first
- * block copied), and bumps the counter. The total is therefore ((S0 + S1) + S2) + … whatever N, exactly
- * the sum the calling thread forms. A batch of one block is done by worker 0 alone, directly into the total.
- * The update (or the gradients' float32 output) then runs on the calling thread's own instance of the
- * same memory, the same code as without threads.
+ * How a batch is split: into blocks of BLOCK samples, as on the calling thread, handled in waves of up to
+ * `slots` blocks (all 235 blocks of a 60,000-sample batch in one wave for 784-10-10; the slots take at most
+ * PARTIALS_BYTES). In a wave, each of the N workers computes a contiguous run of the blocks, each block's
+ * sums from zero into its own slot; after a barrier every worker adds the wave's slots, in block order, to
+ * its share of the elements of the batch total (`foldSlots`). Each element of the total therefore gets
+ * ((S0 + S1) + S2) + …, exactly the additions the calling thread makes, whatever N. A batch of one block
+ * is done by worker 0 alone, directly into the total. The update (or the gradients' float32 output) then
+ * runs on the calling thread's own instance of the same memory, the same code as without threads.
  *
  * Data: each worker copies its blocks' rows (images, labels, mask rows) into its workspace. A batch whose
  * arrays sit in a SharedArrayBuffer is read from there in place (sent to the workers once); any other batch
  * is first copied into a shared staging buffer by the calling thread, and dropout masks always are.
  * Synchronisation and worker start-up follow src/scratch/threads.ts: Atomics on a control array, a short
  * spin before sleeping while the threads leave a core free, and workers that load this file through
- * tsx's CommonJS API.
- */
+ * tsx's CommonJS API. */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { ACTIVATIONS, INPUT, hiddenOf, type Activation, type Batch } from '../core/types.ts';
 import { createEngine, instantiate, loadModule, stage, views, type Engine, type Validate } from './engine.ts';
-import { BLOCK, MAX_MEMORY_BYTES, type Layout } from './layout.ts';
+import { BLOCK, MAX_MEMORY_BYTES, sumsBytesOf, type Layout } from './layout.ts';
 
 // control words
 const DONE = 1, READY = 2, ERR = 3, QUIT = 4, KIND = 5, M = 6, XID = 7, XOFF = 8, YID = 9, YOFF = 10, ACT = 11;
-const MASKED = 12, MID = 13, FOLDED = 14, WORKING = 15, OID = 16;
+const MASKED = 12, MID = 13, BARRIER = 14, WORKING = 15, OID = 16;
 const GEN0 = 20;
 const SUMS = 1, PREDICT = 2;
 const ERR_BYTES = 2048;
 const START_TIMEOUT_MS = 120_000;
 const WORKER_SPIN_MS = 0.2;
-const CALLER_SPIN_MS = 0.5;
-/**
- * A worker waiting for the previous block's fold spins this long before it sleeps, even when the threads
- * fill every core: the wait is short (the other worker started its block at the same time) and a sleeping
- * thread takes 10–40 µs to wake, a sixth of a block of 784-10-10.
- */
-const FOLD_SPIN_MS = 2;
+const CALLER_SPIN_MS = 0.05;
+/** A worker at a barrier within a job spins this long before it sleeps (the others are close behind). */
+const BARRIER_SPIN_MS = 0.5;
+/** The budget of the blocks' partial sums in the shared memory (at least two blocks per worker). */
+const PARTIALS_BYTES = 32 * 1024 * 1024;
+const MAX_SLOTS = 256;
 const spins = (threads: number) => threads < availableParallelism();
 
 function spinWhile(ctrl: Int32Array, word: number, value: number, ms: number): boolean {
@@ -77,7 +76,8 @@ export interface SimdPool {
 
 export function createSimdPool(threads: number, sizes: readonly number[], adam: boolean, validate?: Validate): SimdPool {
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new Error(`scratch-simd: threads must be an integer in 1..256, got ${threads}`);
-  const engine = createEngine(sizes, { workspaces: threads, shared: true, adam, validate });
+  const slots = Math.max(2 * threads, Math.min(MAX_SLOTS, Math.floor(PARTIALS_BYTES / sumsBytesOf(sizes))));
+  const engine = createEngine(sizes, { workspaces: threads, shared: true, adam, validate, slots });
   const module = loadModule('shared', validate);
   const ctrlBuf = new SharedArrayBuffer((GEN0 + threads) * 4);
   const errBuf = new SharedArrayBuffer(ERR_BYTES);
@@ -178,7 +178,7 @@ export function createSimdPool(threads: number, sizes: readonly number[], adam: 
   };
   const start = (working: number) => {
     Atomics.store(ctrl, DONE, 0);
-    Atomics.store(ctrl, FOLDED, 0);
+    Atomics.store(ctrl, BARRIER, 0);
     ctrl[WORKING] = working;
     for (let w = 0; w < working; w++) {
       Atomics.add(ctrl, GEN0 + w, 1);
@@ -305,14 +305,27 @@ function workerMain(d: BootData): void {
       k.blockSums(net, ws.desc, m, act, masked, total);
       return;
     }
-    for (let b = id; b < nb; b += N) {
-      const i0 = b * BLOCK, n = Math.min(BLOCK, m - i0);
-      stage(e, ws, x, y, i0, n, masks);
-      k.blockSums(net, ws.desc, n, act, masked, ws.sums);
-      waitAtLeast(FOLDED, b, FOLD_SPIN_MS); // blocks 0 .. b−1 are in the total
-      k.fold(net, total, ws.sums, b === 0 ? 1 : 0);
-      Atomics.store(ctrl, FOLDED, b + 1);
-      Atomics.notify(ctrl, FOLDED);
+    const { slots, partials, sumsBytes } = layout;
+    const vectors = sumsBytes >> 4;
+    // this worker's share of the elements of the total, in whole 16-byte vectors
+    const elo = Math.floor((id * vectors) / N) << 4, ehi = Math.floor(((id + 1) * vectors) / N) << 4;
+    let arrived = 0;
+    const barrier = () => {
+      arrived += N;
+      if (Atomics.add(ctrl, BARRIER, 1) + 1 === arrived) Atomics.notify(ctrl, BARRIER);
+      waitAtLeast(BARRIER, arrived, BARRIER_SPIN_MS);
+    };
+    for (let w0 = 0; w0 < nb; w0 += slots) {
+      const count = Math.min(slots, nb - w0);
+      const lo = w0 + Math.floor((id * count) / N), hi = w0 + Math.floor(((id + 1) * count) / N);
+      for (let b = lo; b < hi; b++) {
+        const i0 = b * BLOCK, n = Math.min(BLOCK, m - i0);
+        stage(e, ws, x, y, i0, n, masks);
+        k.blockSums(net, ws.desc, n, act, masked, partials + (b - w0) * sumsBytes);
+      }
+      barrier(); // every block of the wave is in its slot
+      k.foldSlots(total, partials, sumsBytes, count, w0 === 0 ? 1 : 0, elo, ehi);
+      if (w0 + count < nb) barrier(); // every share is folded: the slots may be reused
     }
   }
 
@@ -332,7 +345,7 @@ function workerMain(d: BootData): void {
         new Uint8Array(d.err).set(msg);
         Atomics.store(ctrl, ERR, 1);
       }
-      Atomics.notify(ctrl, FOLDED);
+      Atomics.notify(ctrl, BARRIER);
     }
     if (Atomics.add(ctrl, DONE, 1) + 1 === ctrl[WORKING]) Atomics.notify(ctrl, DONE);
   }

@@ -8,6 +8,7 @@ import { loadEmbedded } from '../../src/data/index.ts';
 import { makeSchedule } from '../../src/core/schedule.ts';
 import { sharedBatch } from '../../src/scratch/threads.ts';
 import { BLOCK, createSimdAdamTrainer, createSimdTrainer, gradients } from '../../src/simd/index.ts';
+import { createSimdPool } from '../../src/simd/threads.ts';
 
 const mnist = loadEmbedded();
 const trainers: Trainer[] = [];
@@ -65,6 +66,20 @@ describe('scratch-simd: bit-identical for any thread count', () => {
       expect(ref.losses[3]).not.toBe(ref.losses[0]);
     });
   }
+
+  it('784-400-100-10 with dropout, batch 3,000 (12 blocks): more blocks than slots, so two waves on the threads', () => {
+    const sizes = netSizes([400, 100]);
+    const pool = createSimdPool(2, sizes, false);
+    const { slots } = pool.engine.layout;
+    pool.dispose();
+    expect(slots).toBeLessThan(Math.ceil(3000 / BLOCK));
+    const ref = train(() => createSimdTrainer({ lr: 0.05 }), sizes, 3000, 2, [0.4, 0.5]);
+    for (const threads of [1, 2]) {
+      const r = train(() => createSimdTrainer({ lr: 0.05, threads }), sizes, 3000, 2, [0.4, 0.5], true);
+      expectSameBits(r.params, ref.params, `${threads} threads, two waves`);
+      expect(r.losses).toEqual(ref.losses);
+    }
+  });
 
   it('Adam: 784-40-12-10 with dropout, batch 600 (3 blocks), 0 / 1 / 2 threads', () => {
     const sizes = netSizes([40, 12]);
