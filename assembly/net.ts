@@ -27,13 +27,12 @@
  * Sparsity: every layer's input is read through a per-sample list of its nonzero entries, built once by a
  * SIMD compaction (compare, bitmask, shuffle from a 16-entry table) and used for both Z_l = W_l·A_{l−1}
  * (vectorised over output units) and dW_l += dZ_l·A_{l−1}ᵀ: for the image, MNIST's ~80% zero pixels; for
- * hidden layers, ReLU's and dropout's zeros. W_lᵀ·dZ_l reads dZ_l through the same kind of list. Skipping
- * a zero only skips adding an exact ±0, so the result is the one of the dense products summed in the same
- * order.
+ * hidden layers, ReLU's and dropout's zeros. W_lᵀ·dZ_l reads dZ_l through the same kind of list. A
+ * skipped zero would only have added an exact ±0.
  *
- * Order: every sum adds its terms in a fixed order (inputs ascending within a sample, samples ascending
- * within a block), so results are bit-identical run to run; src/simd adds blocks in block order whatever
- * the number of threads.
+ * Order: every sum adds its terms in a fixed order (a sample's inputs in list order, for narrow tiles as
+ * two interleaved partial sums; samples ascending within a block), so results are bit-identical run to
+ * run; src/simd adds the blocks in block order whatever the number of threads.
  */
 
 // ---- sizes shared with src/simd/layout.ts (checked at load: see blockSamples/subSamples) ----
@@ -159,9 +158,9 @@ function scanRows(rows: usize, rs: usize, wP: i32, n: i32, idx: usize, start: us
 // ---- out = rows (sparse, through their lists) × M, vectorised over the columns of M ----
 
 /**
- * One tile of V ≤ 8 vectors (4V columns starting at byte `col`) of out[i] = Σ_t rows[i, k_t]·M[k_t] (+ bias),
- * t ascending. M has mq floats per row; out has row stride os bytes. Inlined with a constant V, so the
- * accumulators are locals (registers).
+ * One tile of V ≤ 8 vectors (4V columns starting at byte `col`) of out[i] = (Σ_t rows[i, k_t]·M[k_t]) + bias
+ * over row i's list. M has mq floats per row; out has row stride os bytes. Inlined with a constant V, so
+ * the accumulators are locals (registers).
  */
 @inline function spmmTile(V: i32, rows: usize, rs: usize, idx: usize, start: usize, n: i32, M: usize, mq: usize, col: usize, bias: usize, out: usize, os: usize): void {
   const Mc = M + col;
