@@ -1,0 +1,728 @@
+/**
+ * scratch-simd: the network of src/scratch/network.ts in AssemblyScript with 128-bit WebAssembly SIMD.
+ * Same equations, for any list of dense layers l = 1..L (0-based here: layer 0 reads the image):
+ *
+ *   forward                              backward
+ *   A0 = X                               dZ_L = A_L − Y
+ *   Z_l = W_l·A_{l−1} + b_l              dW_l = dZ_l·A_{l−1}ᵀ / m,  db_l = Σ dZ_l / m
+ *   A_l = g(Z_l) ∘ M_l      (l < L)      dZ_{l−1} = W_lᵀ·dZ_l ∘ M_{l−1} ∘ g′(Z_{l−1})
+ *   A_L = softmax(Z_L), loss = Σ (log Σ exp Z_L − Z_L[y]) / m   (max-subtracted: the notebook's fix 3)
+ *
+ * This file only computes; src/simd/layout.ts decides where everything lives in linear memory and writes
+ * two descriptor tables that every function here reads (word offsets below, mirrored there):
+ *
+ *   net (shared by all workers): per layer l the sizes in/out (and inP/outP rounded up to 4 lanes), the
+ *     parameters W_lᵀ (in×outP, f32: the master copy, laid out so that an input k reads one contiguous row
+ *     of output units), W_l (out×inP, f32: a row-major copy, refreshed after each update, for W_lᵀ·dZ_l),
+ *     b_l (outP), Adam's moments in the same layout, and the offsets of dW_lᵀ (in×outP) and db_l (outP) in a
+ *     block of float64 gradient sums.
+ *   ws (one per worker): the staged samples of the current block (x, y, masks), the per-sub-block
+ *     intermediates Z_l, A_l, dZ_l (SUB×outP f32), the lists of nonzero inputs of every layer, and the
+ *     block's float64 sums.
+ *
+ * Precision: parameters, activations and the per-sample dZ are float32 (products and sums over one
+ * sample's inputs); the gradient sums over samples (dW, db, the loss) are float64: every product
+ * a·dz of two float32 values is exact in float64, and 60,000 of them summed in float32 would lose ~4 digits.
+ *
+ * Sparsity: every layer's input is read through a per-sample list of its nonzero entries, built once by a
+ * SIMD compaction (compare, bitmask, shuffle from a 16-entry table) and used for both Z_l = W_l·A_{l−1}
+ * (vectorised over output units) and dW_l += dZ_l·A_{l−1}ᵀ: for the image, MNIST's ~80% zero pixels; for
+ * hidden layers, ReLU's and dropout's zeros. W_lᵀ·dZ_l reads dZ_l through the same kind of list. A
+ * skipped zero would only have added an exact ±0.
+ *
+ * Order: every sum adds its terms in a fixed order (a sample's inputs in list order, for narrow tiles as
+ * two interleaved partial sums; samples ascending within a block), so results are bit-identical run to
+ * run; src/simd adds the blocks in block order whatever the number of threads.
+ */
+
+// ---- sizes shared with src/simd/layout.ts (checked at load: see blockSamples/subSamples) ----
+/** samples per gradient block (the unit of the float64 sums added in block order) */
+const BLOCK: i32 = 256;
+/** samples per sub-block (intermediates of SUB samples stay in cache) */
+const SUB: i32 = 64;
+const INPUT: i32 = 784;
+
+export function blockSamples(): i32 {
+  return BLOCK;
+}
+export function subSamples(): i32 {
+  return SUB;
+}
+/** first byte after static data: src/simd/layout.ts places everything above it */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// net descriptor: words
+const N_L = 0, N_SUMS_BYTES = 1, N_LOSS = 2, N_LAYER0 = 4, N_STRIDE = 16;
+const L_IN = 0, L_OUT = 1, L_INP = 2, L_OUTP = 3, L_WT = 4, L_WR = 5, L_B = 6, L_DW = 7, L_DB = 8;
+const L_MW = 9, L_VW = 10, L_MB = 11, L_VB = 12;
+// workspace descriptor: words
+const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_DZ64 = 4, W_COUNT = 6, W_LAYER0 = 8, W_STRIDE = 8;
+const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5;
+
+// activations (the order of ACTIVATIONS in src/core/types.ts)
+const RELU = 0, TANH = 1, SIGMOID = 2;
+
+@inline function word(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+@inline function lw(net: usize, l: i32, f: i32): i32 {
+  return word(net, N_LAYER0 + l * N_STRIDE + f);
+}
+@inline function lp(net: usize, l: i32, f: i32): usize {
+  return <usize>lw(net, l, f);
+}
+@inline function wp(ws: usize, l: i32, f: i32): usize {
+  return <usize>word(ws, W_LAYER0 + l * W_STRIDE + f);
+}
+
+/**
+ * 16 shuffles of 16 bytes: entry k moves the i32 lanes whose bit is set in k to the front, in order (bytes
+ * 0x80 give zeros). A data segment rather than code, because every worker's instantiation writes the
+ * module's data segments into the shared memory again: the same bytes, so that is harmless.
+ */
+// prettier-ignore
+const COMPACT: usize = memory.data<u8>([
+  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 128, 128, 128, 128, 128, 128, 128, 128,
+  8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 128, 128, 128, 128,
+  12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 128, 128, 128, 128,
+  8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128,
+  4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+], 16);
+
+// ---- lists of nonzeros ----
+
+/**
+ * For each of the n rows of `rows` (row stride rs bytes, wP floats, a multiple of 4), the byte offsets
+ * 4·k of its nonzero entries, ascending, into idx; row i's are idx[start[i] .. start[i+1]). Returns the
+ * total count. idx needs 3 spare entries after the last (whole vectors are stored).
+ */
+function scanRows(rows: usize, rs: usize, wP: i32, n: i32, idx: usize, start: usize): i32 {
+  const zero = f32x4.splat(0);
+  const step = i32x4.splat(16);
+  let t: i32 = 0;
+  const bytes = <usize>wP << 2;
+  for (let i = 0; i < n; i++) {
+    store<i32>(start + (<usize>i << 2), t);
+    const row = rows + <usize>i * rs;
+    let base = i32x4(0, 4, 8, 12);
+    let g: usize = 0;
+    // 16 entries at a time: one test skips four all-zero vectors (image borders, dead or dropped units)
+    for (; g + 64 <= bytes; g += 64) {
+      const v0 = v128.load(row + g), v1 = v128.load(row + g, 16), v2 = v128.load(row + g, 32), v3 = v128.load(row + g, 48);
+      const n0 = f32x4.ne(v0, zero), n1 = f32x4.ne(v1, zero), n2 = f32x4.ne(v2, zero), n3 = f32x4.ne(v3, zero);
+      if (!v128.any_true(v128.or(v128.or(n0, n1), v128.or(n2, n3)))) {
+        base = i32x4.add(base, i32x4.splat(64));
+        continue;
+      }
+      let k = i32x4.bitmask(n0);
+      v128.store(idx + (<usize>t << 2), i8x16.swizzle(base, v128.load(COMPACT + (<usize>k << 4))));
+      t += popcnt(k);
+      base = i32x4.add(base, step);
+      k = i32x4.bitmask(n1);
+      v128.store(idx + (<usize>t << 2), i8x16.swizzle(base, v128.load(COMPACT + (<usize>k << 4))));
+      t += popcnt(k);
+      base = i32x4.add(base, step);
+      k = i32x4.bitmask(n2);
+      v128.store(idx + (<usize>t << 2), i8x16.swizzle(base, v128.load(COMPACT + (<usize>k << 4))));
+      t += popcnt(k);
+      base = i32x4.add(base, step);
+      k = i32x4.bitmask(n3);
+      v128.store(idx + (<usize>t << 2), i8x16.swizzle(base, v128.load(COMPACT + (<usize>k << 4))));
+      t += popcnt(k);
+      base = i32x4.add(base, step);
+    }
+    for (; g < bytes; g += 16) {
+      const k = i32x4.bitmask(f32x4.ne(v128.load(row + g), zero));
+      v128.store(idx + (<usize>t << 2), i8x16.swizzle(base, v128.load(COMPACT + (<usize>k << 4))));
+      t += popcnt(k);
+      base = i32x4.add(base, step);
+    }
+  }
+  store<i32>(start + (<usize>n << 2), t);
+  return t;
+}
+
+// ---- out = rows (sparse, through their lists) × M, vectorised over the columns of M ----
+
+/**
+ * One tile of V ≤ 8 vectors (4V columns starting at byte `col`) of out[i] = (Σ_t rows[i, k_t]·M[k_t]) + bias
+ * over row i's list. M has mq floats per row; out has row stride os bytes. Inlined with a constant V, so
+ * the accumulators are locals (registers).
+ */
+@inline function spmmTile(V: i32, rows: usize, rs: usize, idx: usize, start: usize, n: i32, M: usize, mq: usize, col: usize, bias: usize, out: usize, os: usize): void {
+  const Mc = M + col;
+  for (let i = 0; i < n; i++) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+    const row = rows + <usize>i * rs;
+    const e = load<i32>(start + (<usize>i << 2), 4);
+    let t = load<i32>(start + (<usize>i << 2));
+    if (V <= 4) {
+      // two entries per iteration into two sets of accumulators (a0..a3 even entries, a4..a7 odd ones),
+      // which halves the chain of dependent adds; the sets are added at the end
+      for (; t + 1 < e; t += 2) {
+        const o0 = <usize>load<i32>(idx + (<usize>t << 2)), o1 = <usize>load<i32>(idx + (<usize>t << 2), 4);
+        const v = v128.load32_splat(row + o0), u = v128.load32_splat(row + o1);
+        const w = Mc + o0 * mq, x = Mc + o1 * mq;
+        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
+        a4 = f32x4.add(a4, f32x4.mul(u, v128.load(x)));
+        if (V > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
+        if (V > 1) a5 = f32x4.add(a5, f32x4.mul(u, v128.load(x, 16)));
+        if (V > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
+        if (V > 2) a6 = f32x4.add(a6, f32x4.mul(u, v128.load(x, 32)));
+        if (V > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
+        if (V > 3) a7 = f32x4.add(a7, f32x4.mul(u, v128.load(x, 48)));
+      }
+      if (t < e) {
+        const o0 = <usize>load<i32>(idx + (<usize>t << 2));
+        const v = v128.load32_splat(row + o0);
+        const w = Mc + o0 * mq;
+        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
+        if (V > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
+        if (V > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
+        if (V > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
+      }
+      a0 = f32x4.add(a0, a4);
+      if (V > 1) a1 = f32x4.add(a1, a5);
+      if (V > 2) a2 = f32x4.add(a2, a6);
+      if (V > 3) a3 = f32x4.add(a3, a7);
+    } else {
+      for (; t < e; t++) {
+        const off = <usize>load<i32>(idx + (<usize>t << 2));
+        const v = v128.load32_splat(row + off);
+        const w = Mc + off * mq;
+        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
+        a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
+        a4 = f32x4.add(a4, f32x4.mul(v, v128.load(w, 64)));
+        if (V > 5) a5 = f32x4.add(a5, f32x4.mul(v, v128.load(w, 80)));
+        if (V > 6) a6 = f32x4.add(a6, f32x4.mul(v, v128.load(w, 96)));
+        if (V > 7) a7 = f32x4.add(a7, f32x4.mul(v, v128.load(w, 112)));
+      }
+    }
+    if (bias) {
+      const bc = bias + col;
+      a0 = f32x4.add(a0, v128.load(bc));
+      if (V > 1) a1 = f32x4.add(a1, v128.load(bc, 16));
+      if (V > 2) a2 = f32x4.add(a2, v128.load(bc, 32));
+      if (V > 3) a3 = f32x4.add(a3, v128.load(bc, 48));
+      if (V > 4) a4 = f32x4.add(a4, v128.load(bc, 64));
+      if (V > 5) a5 = f32x4.add(a5, v128.load(bc, 80));
+      if (V > 6) a6 = f32x4.add(a6, v128.load(bc, 96));
+      if (V > 7) a7 = f32x4.add(a7, v128.load(bc, 112));
+    }
+    const o = out + <usize>i * os + col;
+    v128.store(o, a0);
+    if (V > 1) v128.store(o, a1, 16);
+    if (V > 2) v128.store(o, a2, 32);
+    if (V > 3) v128.store(o, a3, 48);
+    if (V > 4) v128.store(o, a4, 64);
+    if (V > 5) v128.store(o, a5, 80);
+    if (V > 6) v128.store(o, a6, 96);
+    if (V > 7) v128.store(o, a7, 112);
+  }
+}
+
+/**
+ * Bytes of a tile's slice of the matrix (K rows × the tile's columns) that should stay in the L1 cache
+ * while every row of the sub-block passes over it (measured: on 784 rows, tiles of 3 vectors run 1.5×
+ * faster than tiles of 8, whose 100 KB slice spills to L2).
+ */
+const L1_TILE_BYTES: i32 = 40 * 1024;
+
+/** The widest tile (in 16-byte vectors, 1..8) whose slice of a K-row matrix fits L1_TILE_BYTES. */
+@inline function tileWidth(K: i32): i32 {
+  return max(1, min(8, L1_TILE_BYTES / (K << 4)));
+}
+
+/**
+ * out (n×wP, row stride 4·wP) = rows·M + bias over the lists: M is K×wP (wP a multiple of 4), bias wP
+ * floats or 0 for none. In tiles of columns (each tile's slice of M is reused by all n rows while it is in
+ * cache), with the accumulators of a tile in registers.
+ */
+function spmm(rows: usize, rs: usize, idx: usize, start: usize, n: i32, M: usize, K: i32, wP: i32, bias: usize, out: usize): void {
+  const mq = <usize>wP;
+  const os = <usize>wP << 2;
+  const widest = tileWidth(K);
+  let left = wP >> 2;
+  let col: usize = 0;
+  while (left > 0) {
+    const V = min(left, widest);
+    switch (V) {
+      case 8: spmmTile(8, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
+      case 7: spmmTile(7, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
+      case 6: spmmTile(6, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
+      case 5: spmmTile(5, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
+      case 4: spmmTile(4, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
+      case 3: spmmTile(3, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
+      case 2: spmmTile(2, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
+      default: spmmTile(1, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
+    }
+    left -= V;
+    col += <usize>V << 4;
+  }
+}
+
+// ---- float64 sums: S[k] += rows[i, k]·dZ[i] over the lists ----
+
+/**
+ * One tile of P ≤ 8 float64 pairs (2P units from byte `col` of a float64 row) of
+ * S[k_t, ·] += f64(rows[i, k_t])·dZ64[i, ·], samples ascending, t ascending. S rows have sq·4 bytes
+ * (sq = 2·outP: off = 4k → off·sq = 8k·outP).
+ */
+@inline function outerTile(P: i32, rows: usize, rs: usize, idx: usize, start: usize, n: i32, dz: usize, ds: usize, S: usize, sq: usize, col: usize): void {
+  const Sc = S + col;
+  for (let i = 0; i < n; i++) {
+    const d = dz + <usize>i * ds + col;
+    const d0 = v128.load(d);
+    const d1 = P > 1 ? v128.load(d, 16) : d0;
+    const d2 = P > 2 ? v128.load(d, 32) : d0;
+    const d3 = P > 3 ? v128.load(d, 48) : d0;
+    const d4 = P > 4 ? v128.load(d, 64) : d0;
+    const d5 = P > 5 ? v128.load(d, 80) : d0;
+    const d6 = P > 6 ? v128.load(d, 96) : d0;
+    const d7 = P > 7 ? v128.load(d, 112) : d0;
+    const row = rows + <usize>i * rs;
+    const e = load<i32>(start + (<usize>i << 2), 4);
+    for (let t = load<i32>(start + (<usize>i << 2)); t < e; t++) {
+      const off = <usize>load<i32>(idx + (<usize>t << 2));
+      const v = f64x2.splat(<f64>load<f32>(row + off));
+      const s = Sc + off * sq;
+      v128.store(s, f64x2.add(v128.load(s), f64x2.mul(v, d0)));
+      if (P > 1) v128.store(s, f64x2.add(v128.load(s, 16), f64x2.mul(v, d1)), 16);
+      if (P > 2) v128.store(s, f64x2.add(v128.load(s, 32), f64x2.mul(v, d2)), 32);
+      if (P > 3) v128.store(s, f64x2.add(v128.load(s, 48), f64x2.mul(v, d3)), 48);
+      if (P > 4) v128.store(s, f64x2.add(v128.load(s, 64), f64x2.mul(v, d4)), 64);
+      if (P > 5) v128.store(s, f64x2.add(v128.load(s, 80), f64x2.mul(v, d5)), 80);
+      if (P > 6) v128.store(s, f64x2.add(v128.load(s, 96), f64x2.mul(v, d6)), 96);
+      if (P > 7) v128.store(s, f64x2.add(v128.load(s, 112), f64x2.mul(v, d7)), 112);
+    }
+  }
+}
+
+/**
+ * S (K×outP float64) += rowsᵀ·dZ64 over the lists, for the first `out` units (ceil(out/2) pairs: the
+ * padded pair of out ≡ 2 mod 4 is never touched and stays 0).
+ */
+function outer64(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dz: usize, outP: i32, out: i32, S: usize): void {
+  const ds = <usize>outP << 3;
+  const sq = <usize>outP << 1;
+  // (no L1 rule here, unlike spmm: splitting 784-10-10's 5 pairs into 3 + 2 to fit L1 measured slower,
+  // the second pass over the lists costing more than the L2 traffic it saves)
+  let left = (out + 1) >> 1;
+  let col: usize = 0;
+  while (left > 0) {
+    const P = min(left, 8);
+    switch (P) {
+      case 8: outerTile(8, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 7: outerTile(7, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 6: outerTile(6, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 5: outerTile(5, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 4: outerTile(4, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 3: outerTile(3, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 2: outerTile(2, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      default: outerTile(1, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+    }
+    left -= P;
+    col += <usize>P << 4;
+  }
+}
+
+/** dz64 (n×outP f64) = dZ (n×outP f32), and db (outP f64) += Σ_i dz64[i], samples ascending. */
+function promoteAndSum(dZ: usize, n: i32, outP: i32, dz64: usize, db: usize): void {
+  const vecs = outP >> 2;
+  for (let i = 0; i < n; i++) {
+    const src = dZ + (<usize>(i * outP) << 2), dst = dz64 + (<usize>(i * outP) << 3);
+    for (let v = 0; v < vecs; v++) {
+      const z = v128.load(src + (<usize>v << 4));
+      const lo = f64x2.promote_low_f32x4(z);
+      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(z, z, 2, 3, 0, 1));
+      const o = dst + (<usize>v << 5), b = db + (<usize>v << 5);
+      v128.store(o, lo);
+      v128.store(o, hi, 16);
+      v128.store(b, f64x2.add(v128.load(b), lo));
+      v128.store(b, f64x2.add(v128.load(b, 16), hi), 16);
+    }
+  }
+}
+
+// ---- elementwise functions on float32 lanes ----
+
+/**
+ * e^x per lane (Cephes expf: Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, degree-7 polynomial,
+ * scaled by 2^n through the exponent bits; ~1 ULP). Below −87.3 the result is 0; above 88.7, +∞.
+ */
+@inline function exp4(x: v128): v128 {
+  const hiMask = f32x4.gt(x, f32x4.splat(88.7228391));
+  const loMask = f32x4.lt(x, f32x4.splat(-87.3365447));
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.3365447)), f32x4.splat(88.7228391));
+  const fx = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(xc, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+  const z = f32x4.mul(r, r);
+  let y = f32x4.splat(1.9875691500e-4);
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
+  y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), f32x4.splat(1));
+  // 2^n, n in −126..128: n = 128 (only at the top of the range) is done as 2·2^127
+  const n = i32x4.trunc_sat_f32x4_s(fx);
+  const n1 = i32x4.shr_s(n, 1);
+  const p1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  const p2 = i32x4.shl(i32x4.add(i32x4.sub(n, n1), i32x4.splat(127)), 23);
+  y = f32x4.mul(f32x4.mul(y, p1), p2);
+  y = v128.andnot(y, loMask);
+  return v128.bitselect(f32x4.splat(Infinity), y, hiMask);
+}
+
+/** tanh per lane: sign(x)·(1 − e)/(1 + e) with e = e^(−2|x|) ≤ 1 (no overflow). */
+@inline function tanh4(x: v128): v128 {
+  const e = exp4(f32x4.mul(f32x4.abs(x), f32x4.splat(-2)));
+  const t = f32x4.div(f32x4.sub(f32x4.splat(1), e), f32x4.add(f32x4.splat(1), e));
+  return v128.or(t, v128.and(x, i32x4.splat(0x80000000))); // t ≥ 0: copy x's sign
+}
+
+@inline function sigmoid4(x: v128): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(x))));
+}
+
+/** lanes 0 .. valid−1 all ones, the rest zero (valid ≥ 4: all ones) */
+@inline function laneMask(valid: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(valid));
+}
+
+/**
+ * A = g(Z) ∘ M and, when `keep` (training), Z := g′(Z) ∘ M in place (what backward multiplies dA by), for
+ * n rows of out units (outP lanes; lanes ≥ out are set to 0). M (row stride 4·out, float32) may be 0: no
+ * dropout.
+ */
+@inline function activateWith(act: i32, Z: usize, A: usize, n: i32, out: i32, outP: i32, M: usize, keep: bool): void {
+  const vecs = outP >> 2;
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < n; i++) {
+    const zr = Z + (<usize>(i * outP) << 2), ar = A + (<usize>(i * outP) << 2);
+    const mr = M + (<usize>(i * out) << 2);
+    for (let v = 0; v < vecs; v++) {
+      const o = <usize>v << 4;
+      const z = v128.load(zr + o);
+      let g: v128, d: v128;
+      if (act == RELU) {
+        g = f32x4.pmax(zero, z);
+        d = v128.and(f32x4.gt(z, zero), one);
+      } else if (act == TANH) {
+        g = tanh4(z);
+        d = f32x4.sub(one, f32x4.mul(g, g));
+      } else {
+        g = sigmoid4(z);
+        d = f32x4.mul(g, f32x4.sub(one, g));
+      }
+      const valid = laneMask(out - (v << 2));
+      if (M) {
+        const mk = v128.load(mr + o);
+        g = f32x4.mul(g, mk);
+        d = f32x4.mul(d, mk);
+      }
+      v128.store(ar + o, v128.and(g, valid));
+      if (keep) v128.store(zr + o, v128.and(d, valid));
+    }
+  }
+}
+
+function activate(act: i32, Z: usize, A: usize, n: i32, out: i32, outP: i32, M: usize, keep: bool): void {
+  if (act == RELU) activateWith(RELU, Z, A, n, out, outP, M, keep);
+  else if (act == TANH) activateWith(TANH, Z, A, n, out, outP, M, keep);
+  else activateWith(SIGMOID, Z, A, n, out, outP, M, keep);
+}
+
+/** a ∘= b over n rows of outP floats (dZ_{l−1} = (W_lᵀ·dZ_l) ∘ (M ∘ g′)). */
+function multiplyRows(a: usize, b: usize, n: i32, outP: i32): void {
+  const count = <usize>(n * outP) << 2;
+  for (let o: usize = 0; o < count; o += 16) v128.store(a + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+}
+
+@inline function hmax(v: v128): f32 {
+  let m = f32x4.pmax(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  m = f32x4.pmax(m, v128.shuffle<f32>(m, m, 1, 0, 3, 2));
+  return f32x4.extract_lane(m, 0);
+}
+@inline function hsum(v: v128): f32 {
+  let s = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  s = f32x4.add(s, v128.shuffle<f32>(s, s, 1, 0, 3, 2));
+  return f32x4.extract_lane(s, 0);
+}
+
+/**
+ * The output layer of n samples (10 classes in 12 lanes, rows of 48 bytes): Z_L → dZ_L = softmax(Z_L) − Y
+ * in place. Returns Σ_i (log Σ_c e^{Z[i,c]} − Z[i, y_i]) in float64 (max-subtracted).
+ */
+function softmaxLoss(Z: usize, y: usize, n: i32): f64 {
+  const tail = laneMask(2);
+  const negInf = f32x4.splat(-Infinity);
+  const lane = i32x4(0, 1, 2, 3);
+  const one = f32x4.splat(1);
+  let loss: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const r = Z + <usize>i * 48;
+    const z0 = v128.load(r), z1 = v128.load(r, 16), z2 = v128.bitselect(v128.load(r, 32), negInf, tail);
+    const mx = hmax(f32x4.pmax(f32x4.pmax(z0, z1), z2));
+    const ms = f32x4.splat(mx);
+    const e0 = exp4(f32x4.sub(z0, ms)), e1 = exp4(f32x4.sub(z1, ms));
+    const e2 = v128.and(exp4(f32x4.sub(z2, ms)), tail);
+    const sum = hsum(f32x4.add(f32x4.add(e0, e1), e2));
+    const yi = <i32>load<u8>(y + <usize>i);
+    const zy = load<f32>(r + (<usize>yi << 2));
+    loss += <f64>mx + Math.log(<f64>sum) - <f64>zy;
+    const s = f32x4.splat(sum);
+    const ys = i32x4.splat(yi);
+    v128.store(r, f32x4.sub(f32x4.div(e0, s), v128.and(i32x4.eq(lane, ys), one)));
+    v128.store(r, f32x4.sub(f32x4.div(e1, s), v128.and(i32x4.eq(i32x4.add(lane, i32x4.splat(4)), ys), one)), 16);
+    v128.store(r, f32x4.sub(f32x4.div(e2, s), v128.and(i32x4.eq(i32x4.add(lane, i32x4.splat(8)), ys), one)), 32);
+  }
+  return loss;
+}
+
+// ---- one block: forward and backward, float64 sums ----
+
+/** counters of executed multiply-adds (useful lanes only), float64 words in the workspace */
+@inline function count(ws: usize, macs: f64): void {
+  const p = <usize>word(ws, W_COUNT);
+  store<f64>(p, load<f64>(p) + macs);
+}
+
+/**
+ * Forward pass of the n ≤ SUB samples at `x` (n×784): the lists of every layer's input, Z_l, A_l (and, when
+ * training, M_l ∘ g′(Z_l) in Z_l's place) in the workspace; Z_L in layer L's Z. `m0` is the first sample's
+ * row in the block's staged masks (masked = 0: no dropout).
+ */
+function forward(net: usize, ws: usize, x: usize, n: i32, act: i32, masked: i32, m0: i32, train: bool): void {
+  const L = word(net, N_L);
+  let rows = x;
+  let rs: usize = <usize>INPUT << 2;
+  let macs: f64 = 0;
+  for (let l = 0; l < L; l++) {
+    const inP = lw(net, l, L_INP), out = lw(net, l, L_OUT), outP = lw(net, l, L_OUTP);
+    const list = wp(ws, l, WL_LIST), start = wp(ws, l, WL_START), Z = wp(ws, l, WL_Z);
+    // A_{l−1}'s nonzeros, listed once for Z_l = W_l·A_{l−1} here and dW_l = dZ_l·A_{l−1}ᵀ in backward
+    const nz = scanRows(rows, rs, inP, n, list, start);
+    // Z_l = W_l·A_{l−1} + b_l
+    spmm(rows, rs, list, start, n, lp(net, l, L_WT), lw(net, l, L_IN), outP, lp(net, l, L_B), Z);
+    macs += <f64>nz * <f64>out;
+    if (l == L - 1) break;
+    // A_l = g(Z_l) ∘ M_l
+    const A = wp(ws, l, WL_A);
+    const M = masked ? wp(ws, l, WL_MASK) + (<usize>(m0 * out) << 2) : 0;
+    activate(act, Z, A, n, out, outP, M, train);
+    rows = A;
+    rs = <usize>outP << 2;
+  }
+  count(ws, macs);
+}
+
+/**
+ * The float64 gradient sums of the n ≤ BLOCK samples staged in the workspace (x, y, masks), written to
+ * `sums` (zeroed first): per layer dW_lᵀ (in×outP) and db_l (outP), and Σ loss.
+ */
+export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, sums: usize): void {
+  const L = word(net, N_L);
+  memory.fill(sums, 0, <usize>word(net, N_SUMS_BYTES));
+  const x = <usize>word(ws, W_X), y = <usize>word(ws, W_Y);
+  const dz64 = <usize>word(ws, W_DZ64), dzList = <usize>word(ws, W_DZLIST), dzStart = <usize>word(ws, W_DZSTART);
+  let loss: f64 = 0;
+  let macs: f64 = 0;
+  for (let s0 = 0; s0 < n; s0 += SUB) {
+    const ns = min(SUB, n - s0);
+    const xs = x + (<usize>(s0 * INPUT) << 2);
+    forward(net, ws, xs, ns, act, masked, s0, true);
+    // dZ_L = softmax(Z_L) − Y, in place; loss += log Σ exp Z_L − Z_L[y]
+    loss += softmaxLoss(wp(ws, L - 1, WL_Z), y + <usize>s0, ns);
+    for (let l = L - 1; l >= 0; l--) {
+      const inp = lw(net, l, L_IN), out = lw(net, l, L_OUT), outP = lw(net, l, L_OUTP), inP = lw(net, l, L_INP);
+      const dZ = l == L - 1 ? wp(ws, l, WL_Z) : wp(ws, l, WL_DZ);
+      // db_l += Σ dZ_l (per unit; fix 1), and dZ_l in float64 for the products
+      promoteAndSum(dZ, ns, outP, dz64, sums + lp(net, l, L_DB));
+      // dW_lᵀ += A_{l−1}ᵀ·dZ_l over A_{l−1}'s nonzeros (the lists of forward)
+      const rows = l == 0 ? xs : wp(ws, l - 1, WL_A);
+      const rs: usize = l == 0 ? <usize>INPUT << 2 : <usize>inP << 2;
+      outer64(rows, rs, wp(ws, l, WL_LIST), wp(ws, l, WL_START), ns, dz64, outP, out, sums + lp(net, l, L_DW));
+      macs += <f64>load<i32>(wp(ws, l, WL_START) + (<usize>ns << 2)) * <f64>out;
+      if (l == 0) break;
+      // dZ_{l−1} = W_lᵀ·dZ_l ∘ (M_{l−1} ∘ g′(Z_{l−1})), over dZ_l's nonzeros
+      const nz = scanRows(dZ, <usize>outP << 2, outP, ns, dzList, dzStart);
+      const dA = wp(ws, l - 1, WL_DZ);
+      spmm(dZ, <usize>outP << 2, dzList, dzStart, ns, lp(net, l, L_WR), out, inP, 0, dA);
+      multiplyRows(dA, wp(ws, l - 1, WL_Z), ns, inP);
+      macs += <f64>nz * <f64>inp;
+    }
+  }
+  store<f64>(sums + <usize>word(net, N_LOSS), loss);
+  count(ws, macs);
+}
+
+/** Class predictions (argmax of Z_L, first maximum) of the n ≤ BLOCK samples staged in the workspace. */
+export function predict(net: usize, ws: usize, n: i32, act: i32, out: usize): void {
+  const L = word(net, N_L);
+  const x = <usize>word(ws, W_X);
+  for (let s0 = 0; s0 < n; s0 += SUB) {
+    const ns = min(SUB, n - s0);
+    forward(net, ws, x + (<usize>(s0 * INPUT) << 2), ns, act, 0, 0, false);
+    const Z = wp(ws, L - 1, WL_Z);
+    for (let i = 0; i < ns; i++) {
+      const r = Z + <usize>i * 48;
+      let best = 0;
+      let bv = load<f32>(r);
+      for (let c = 1; c < 10; c++) {
+        const v = load<f32>(r + (<usize>c << 2));
+        if (v > bv) {
+          bv = v;
+          best = c;
+        }
+      }
+      store<u8>(out + <usize>(s0 + i), <u8>best);
+    }
+  }
+}
+
+/** dst = src (first) or dst + src, over the whole block of sums (the blocks' sums added in block order). */
+export function fold(net: usize, dst: usize, src: usize, first: i32): void {
+  const bytes = <usize>word(net, N_SUMS_BYTES);
+  if (first) {
+    memory.copy(dst, src, bytes);
+    return;
+  }
+  for (let o: usize = 0; o < bytes; o += 16) v128.store(dst + o, f64x2.add(v128.load(dst + o), v128.load(src + o)));
+}
+
+/**
+ * The same as `count` successive folds of the blocks at src, src + stride, … (block order), restricted to
+ * the bytes [lo, hi) of the sums (multiples of 16): worker threads split the elements between them, and
+ * each element gets exactly the additions, in the same order, that `fold` would give it.
+ */
+export function foldSlots(dst: usize, src: usize, stride: usize, count: i32, first: i32, lo: usize, hi: usize): void {
+  for (let o = lo; o < hi; o += 16) {
+    let t = first ? v128.load(src + o) : f64x2.add(v128.load(dst + o), v128.load(src + o));
+    for (let b = 1; b < count; b++) t = f64x2.add(t, v128.load(src + <usize>b * stride + o));
+    v128.store(dst + o, t);
+  }
+}
+
+/** float32 round(sum·inv) of four consecutive float64 sums, as one f32x4 */
+@inline function grad4(s: usize, inv: v128): v128 {
+  const lo = f32x4.demote_f64x2_zero(f64x2.mul(v128.load(s), inv));
+  const hi = f32x4.demote_f64x2_zero(f64x2.mul(v128.load(s, 16), inv));
+  return v128.shuffle<i64>(lo, hi, 0, 2);
+}
+
+/** W_l (row-major out×inP copy) from W_lᵀ, for layers 1.. (layer 0's is never needed). */
+function refreshRowMajor(net: usize): void {
+  const L = word(net, N_L);
+  for (let l = 1; l < L; l++) {
+    const inp = lw(net, l, L_IN), out = lw(net, l, L_OUT), inP = lw(net, l, L_INP), outP = lw(net, l, L_OUTP);
+    const WT = lp(net, l, L_WT), Wr = lp(net, l, L_WR);
+    for (let j = 0; j < out; j++) {
+      for (let k = 0; k < inp; k++) store<f32>(Wr + (<usize>(j * inP + k) << 2), load<f32>(WT + (<usize>(k * outP + j) << 2)));
+    }
+  }
+}
+
+/** Copies W_lᵀ to the row-major W_l after the caller wrote new parameters. */
+export function paramsChanged(net: usize): void {
+  refreshRowMajor(net);
+}
+
+/**
+ * Gradient descent from the sums of m samples: w := w − lr·round32(sum/m), each step in double and the
+ * result rounded to float32 — the same operations as scratch-gd's `w[i] -= lr * Math.fround(sum[i] * inv)`.
+ */
+export function sgd(net: usize, sums: usize, m: i32, lr: f64): void {
+  const L = word(net, N_L);
+  const inv = f64x2.splat(1.0 / <f64>m);
+  const rate = f64x2.splat(lr);
+  for (let l = 0; l < L; l++) {
+    const outP = lw(net, l, L_OUTP);
+    for (let t = 0; t < 2; t++) {
+      const w = t == 0 ? lp(net, l, L_WT) : lp(net, l, L_B);
+      const s = sums + (t == 0 ? lp(net, l, L_DW) : lp(net, l, L_DB));
+      const count = t == 0 ? lw(net, l, L_IN) * outP : outP;
+      for (let i = 0; i < count; i += 4) {
+        const g = grad4(s + (<usize>i << 3), inv);
+        const w4 = v128.load(w + (<usize>i << 2));
+        const g0 = f64x2.promote_low_f32x4(g), g1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 0, 1));
+        const w0 = f64x2.promote_low_f32x4(w4), w1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(w4, w4, 2, 3, 0, 1));
+        const n0 = f32x4.demote_f64x2_zero(f64x2.sub(w0, f64x2.mul(rate, g0)));
+        const n1 = f32x4.demote_f64x2_zero(f64x2.sub(w1, f64x2.mul(rate, g1)));
+        v128.store(w + (<usize>i << 2), v128.shuffle<i64>(n0, n1, 0, 2));
+      }
+    }
+  }
+  refreshRowMajor(net);
+}
+
+/**
+ * Adam from the sums of m samples, TensorFlow.js 4.22's operation sequence with every operation rounded to
+ * float32 (f32x4 arithmetic is IEEE-754 single precision, correctly rounded, like Math.fround of the
+ * double result in src/scratch/adam.ts):
+ *   m = m·β1 + g·(1−β1);  v = v·β2 + g²·(1−β2);  m̂ = m/(1−β1^t);  v̂ = v/(1−β2^t);  θ = (m̂/(√v̂ + ε))·(−α) + θ
+ */
+export function adam(net: usize, sums: usize, m: i32, negLr: f32, b1: f32, b2: f32, c1: f32, c2: f32, eps: f32, oma1: f32, oma2: f32): void {
+  const L = word(net, N_L);
+  const inv = f64x2.splat(1.0 / <f64>m);
+  const B1 = f32x4.splat(b1), B2 = f32x4.splat(b2), C1 = f32x4.splat(c1), C2 = f32x4.splat(c2);
+  const E = f32x4.splat(eps), A1 = f32x4.splat(oma1), A2 = f32x4.splat(oma2), R = f32x4.splat(negLr);
+  for (let l = 0; l < L; l++) {
+    const outP = lw(net, l, L_OUTP);
+    for (let t = 0; t < 2; t++) {
+      const w = t == 0 ? lp(net, l, L_WT) : lp(net, l, L_B);
+      const mm = t == 0 ? lp(net, l, L_MW) : lp(net, l, L_MB);
+      const vv = t == 0 ? lp(net, l, L_VW) : lp(net, l, L_VB);
+      const s = sums + (t == 0 ? lp(net, l, L_DW) : lp(net, l, L_DB));
+      const count = t == 0 ? lw(net, l, L_IN) * outP : outP;
+      for (let i = 0; i < count; i += 4) {
+        const o = <usize>i << 2;
+        const g = grad4(s + (<usize>i << 3), inv);
+        const mi = f32x4.add(f32x4.mul(v128.load(mm + o), B1), f32x4.mul(g, C1));
+        const vi = f32x4.add(f32x4.mul(v128.load(vv + o), B2), f32x4.mul(f32x4.mul(g, g), C2));
+        v128.store(mm + o, mi);
+        v128.store(vv + o, vi);
+        const mHat = f32x4.div(mi, A1);
+        const vHat = f32x4.div(vi, A2);
+        const step = f32x4.mul(f32x4.div(mHat, f32x4.add(f32x4.sqrt(vHat), E)), R);
+        v128.store(w + o, f32x4.add(step, v128.load(w + o)));
+      }
+    }
+  }
+  refreshRowMajor(net);
+}
+
+/** The batch-mean gradients round32(sum/m), row-major out×in then out per layer, at `out`. */
+export function gradients(net: usize, sums: usize, m: i32, out: usize): void {
+  const L = word(net, N_L);
+  const inv: f64 = 1.0 / <f64>m;
+  let o = out;
+  for (let l = 0; l < L; l++) {
+    const inp = lw(net, l, L_IN), nOut = lw(net, l, L_OUT), outP = lw(net, l, L_OUTP);
+    const dW = sums + lp(net, l, L_DW), db = sums + lp(net, l, L_DB);
+    for (let j = 0; j < nOut; j++) {
+      for (let k = 0; k < inp; k++) store<f32>(o + (<usize>(j * inp + k) << 2), <f32>(load<f64>(dW + (<usize>(k * outP + j) << 3)) * inv));
+    }
+    o += <usize>(nOut * inp) << 2;
+    for (let j = 0; j < nOut; j++) store<f32>(o + (<usize>j << 2), <f32>(load<f64>(db + (<usize>j << 3)) * inv));
+    o += <usize>nOut << 2;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Compiles assembly/net.ts to the two wasm modules scratch-simd loads, into build/ (not committed).
+ *
+ * Why compile at install time rather than commit the .wasm: the AssemblyScript source is then the only
+ * thing in git, there is no binary to keep in step with it, and the compiler is pinned to an exact
+ * version in package.json. `npm install` / `npm ci` run this through the `prepare` script (about 10 s),
+ * and test/simd/build.test.ts checks that build/ is what the current source compiles to, so a stale
+ * build after an edit cannot go unnoticed (`npm run build:simd` rebuilds).
+ *
+ * Two variants of the same source, which differ only in how they take their memory:
+ *   scratch-simd.wasm         a private memory (calling thread): never grown, so V8 never detaches its
+ *                             buffer (see README, "Two measured quirks"), and copies into it run at memcpy speed
+ *   scratch-simd-shared.wasm  a shared memory (worker threads; needs the threads feature for `shared`)
+ * Both are 128-bit SIMD only (no relaxed SIMD, which Node 20 does not enable).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SOURCE = 'assembly/net.ts';
+export const OUT_DIR = join(ROOT, 'build');
+
+/** Largest memory the modules accept, in 64 KiB pages (4 GiB, the wasm32 limit); the loader asks for less. */
+const MAX_PAGES = 65536;
+
+const COMMON = ['-O3', '--noAssert', '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '--importMemory', '--noExportMemory', '--initialMemory', '1', '--maximumMemory', String(MAX_PAGES)];
+
+export const VARIANTS = {
+  plain: { file: 'scratch-simd.wasm', flags: COMMON },
+  shared: { file: 'scratch-simd-shared.wasm', flags: [...COMMON, '--enable', 'threads', '--sharedMemory'] },
+} as const;
+export type Variant = keyof typeof VARIANTS;
+
+/** Compiles one variant in memory; returns the module's bytes. */
+export async function compile(variant: Variant): Promise<Uint8Array> {
+  const asc = (await import('assemblyscript/asc')).default;
+  let binary: Uint8Array | null = null;
+  const errors: string[] = [];
+  const { error } = await asc.main([SOURCE, ...VARIANTS[variant].flags, '--outFile', 'out.wasm', '--baseDir', ROOT], {
+    writeFile(name: string, contents: Uint8Array | string) {
+      if (name.endsWith('out.wasm') && typeof contents !== 'string') binary = contents;
+    },
+    stderr: { write: (s: string | Uint8Array) => (errors.push(String(s)), true) } as never,
+    stdout: { write: () => true } as never,
+  });
+  if (error || !binary) throw new Error(`compiling ${SOURCE} (${variant}) failed: ${error?.message ?? 'no output'}\n${errors.join('')}`);
+  return binary;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT_DIR, { recursive: true });
+  for (const v of Object.keys(VARIANTS) as Variant[]) {
+    const bytes = await compile(v);
+    writeFileSync(join(OUT_DIR, VARIANTS[v].file), bytes);
+    process.stdout.write(`scratch-simd: ${SOURCE} → build/${VARIANTS[v].file} (${bytes.length} bytes)\n`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

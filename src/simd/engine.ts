@@ -1,0 +1,184 @@
+/**
+ * The loader and the calling-thread driver of scratch-simd: compiles the wasm modules built from
+ * assembly/net.ts (once per process), gives a network its own wasm memory (planned by layout.ts, fixed
+ * size, never grown) and streams batches through it block by block.
+ *
+ * One step on the calling thread is one `set` per array per block of BLOCK samples (images, labels, each
+ * dropout mask) into the workspace, one wasm call per block (blockSums; plus a fold above one block) and
+ * one for the update: nothing per sample runs in JavaScript.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ACTIVATIONS, INPUT, type Activation, type Batch } from '../core/types.ts';
+import { OUT_DIR, VARIANTS, type Variant } from './build.ts';
+import { BLOCK, SUB, planLayout, writeDescriptors, type Layout, type WorkspaceLayout } from './layout.ts';
+
+/** The kernels' exports (assembly/net.ts); addresses are byte offsets into the memory. */
+export interface Kernels {
+  heapBase(): number;
+  blockSamples(): number;
+  subSamples(): number;
+  blockSums(net: number, ws: number, n: number, act: number, masked: number, sums: number): void;
+  predict(net: number, ws: number, n: number, act: number, out: number): void;
+  fold(net: number, dst: number, src: number, first: number): void;
+  foldSlots(dst: number, src: number, stride: number, count: number, first: number, lo: number, hi: number): void;
+  paramsChanged(net: number): void;
+  sgd(net: number, sums: number, m: number, lr: number): void;
+  adam(net: number, sums: number, m: number, negLr: number, b1: number, b2: number, c1: number, c2: number, eps: number, oma1: number, oma2: number): void;
+  gradients(net: number, sums: number, m: number, out: number): void;
+}
+
+// ---- runtime support ----
+
+/** The smallest module that uses a 128-bit SIMD instruction (i8x16.splat, i8x16.popcnt). */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+export type Validate = (bytes: Uint8Array) => boolean;
+
+/** Throws a one-line error unless the runtime validates a WebAssembly SIMD module. */
+export function requireSimd(validate: Validate = (b) => WebAssembly.validate(b)): void {
+  let ok = false;
+  try {
+    ok = validate(SIMD_PROBE);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new Error('scratch-simd: this JavaScript runtime does not support WebAssembly SIMD (128-bit); use Node ≥ 16.4');
+}
+
+const modules = new Map<Variant, WebAssembly.Module>(); // compiled code is immutable: one per process
+
+/** The compiled module of a variant, read from build/ (made by `npm install`, see build.ts). */
+export function loadModule(variant: Variant, validate?: Validate): WebAssembly.Module {
+  requireSimd(validate);
+  let mod = modules.get(variant);
+  if (!mod) {
+    const file = join(OUT_DIR, VARIANTS[variant].file);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      throw new Error(`scratch-simd: ${file} is missing; run \`npm install\` (or \`npm run build:simd\`) to compile assembly/net.ts`);
+    }
+    mod = new WebAssembly.Module(bytes);
+    modules.set(variant, mod);
+  }
+  return mod;
+}
+
+// ---- an engine: one network's memory and instance ----
+
+export interface Engine {
+  readonly layout: Layout;
+  readonly memory: WebAssembly.Memory;
+  readonly k: Kernels;
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly u8: Uint8Array;
+  readonly i32: Int32Array;
+}
+
+export interface EngineOptions {
+  /** workspaces: 1 for the calling thread, N for N worker threads */
+  workspaces: number;
+  /** a shared memory (worker threads) or a private one */
+  shared: boolean;
+  /** room for Adam's moments */
+  adam: boolean;
+  /** blocks of partial sums (worker threads) */
+  slots?: number;
+  validate?: Validate;
+}
+
+/** Views over a memory (it never grows, so they stay valid). */
+export function views(memory: WebAssembly.Memory) {
+  const buf = memory.buffer;
+  return { f32: new Float32Array(buf), f64: new Float64Array(buf), u8: new Uint8Array(buf), i32: new Int32Array(buf) };
+}
+
+/** Instantiates a module over `memory` and checks that its block sizes are the ones layout.ts plans for. */
+export function instantiate(mod: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
+  const k = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Kernels;
+  if (k.blockSamples() !== BLOCK || k.subSamples() !== SUB) {
+    throw new Error(`scratch-simd: build/ is out of date (blocks of ${k.blockSamples()}/${k.subSamples()} samples, expected ${BLOCK}/${SUB}); run \`npm run build:simd\``);
+  }
+  return k;
+}
+
+export function createEngine(sizes: readonly number[], o: EngineOptions): Engine {
+  const mod = loadModule(o.shared ? 'shared' : 'plain', o.validate);
+  // the static data of the module ends below this; a throwaway one-page memory tells where
+  const probe = instantiate(mod, new WebAssembly.Memory(o.shared ? { initial: 1, maximum: 1, shared: true } : { initial: 1, maximum: 1 }));
+  const layout = planLayout(sizes, o.workspaces, probe.heapBase(), { adam: o.adam, slots: o.slots });
+  const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages, ...(o.shared ? { shared: true } : {}) });
+  const k = instantiate(mod, memory);
+  const v = views(memory);
+  writeDescriptors(layout, v.i32);
+  return { layout, memory, k, ...v };
+}
+
+export const actCode = (a: Activation): number => {
+  const i = ACTIVATIONS.indexOf(a);
+  if (i < 0) throw new Error(`scratch-simd: unknown activation ${String(a)}`);
+  return i;
+};
+
+/** Copies samples i0 .. i0+n−1 of a batch (and their mask rows) into a workspace. */
+export function stage(e: Engine, ws: WorkspaceLayout, x: Float32Array, y: Uint8Array | null, i0: number, n: number, masks: Float32Array[] | undefined): void {
+  e.f32.set(x.subarray(i0 * INPUT, (i0 + n) * INPUT), ws.x >> 2);
+  if (y) e.u8.set(y.subarray(i0, i0 + n), ws.y);
+  if (masks) {
+    masks.forEach((mk, l) => {
+      const w = e.layout.layers[l].out;
+      e.f32.set(mk.subarray(i0 * w, (i0 + n) * w), ws.masks[l] >> 2);
+    });
+  }
+}
+
+/** The float64 gradient sums of a whole batch at layout.total, on the calling thread (workspace 0). */
+export function batchSums(e: Engine, batch: Batch, act: Activation, masks: Float32Array[] | undefined): void {
+  const { m } = batch;
+  const ws = e.layout.workspaces[0];
+  const a = actCode(act);
+  const masked = masks ? 1 : 0;
+  const { net, total } = e.layout;
+  if (m <= BLOCK) {
+    stage(e, ws, batch.x, batch.y, 0, m, masks);
+    e.k.blockSums(net, ws.desc, m, a, masked, total);
+    return;
+  }
+  // block by block, each block's sums from zero, added to the total in block order (as the threads do)
+  for (let b = 0, i0 = 0; i0 < m; b++, i0 += BLOCK) {
+    const n = Math.min(BLOCK, m - i0);
+    stage(e, ws, batch.x, batch.y, i0, n, masks);
+    e.k.blockSums(net, ws.desc, n, a, masked, ws.sums);
+    e.k.fold(net, total, ws.sums, b === 0 ? 1 : 0);
+  }
+}
+
+/** Class predictions of m samples on the calling thread. */
+export function predictLocal(e: Engine, x: Float32Array, m: number, act: Activation): Uint8Array {
+  const ws = e.layout.workspaces[0];
+  const a = actCode(act);
+  const out = new Uint8Array(m);
+  for (let i0 = 0; i0 < m; i0 += BLOCK) {
+    const n = Math.min(BLOCK, m - i0);
+    stage(e, ws, x, null, i0, n, undefined);
+    e.k.predict(e.layout.net, ws.desc, n, a, ws.preds);
+    out.set(e.u8.subarray(ws.preds, ws.preds + n), i0);
+  }
+  return out;
+}
+
+/** The batch loss Σ/m from the sums at layout.total. */
+export const batchLoss = (e: Engine, m: number): number => e.f64[(e.layout.total + e.layout.lossOffset) >> 3] / m;
+
+/** Multiply-adds executed since the last reset, over every workspace. */
+export function takeCount(e: Engine): number {
+  let n = 0;
+  for (const ws of e.layout.workspaces) {
+    n += e.f64[ws.counter >> 3];
+    e.f64[ws.counter >> 3] = 0;
+  }
+  return n;
+}
