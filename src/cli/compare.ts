@@ -47,7 +47,7 @@ await main(async (signal) => {
   writeCompareReport(results, planData(plan, data).test, out, { json: true, extra });
   for (const s of summary(results)) {
     const acc = s.test.length ? `${pct(meanSd(s.test).mean)}% test` : 'no finished run';
-    process.stdout.write(`${s.trainer.padEnd(13)} ${acc}${s.diverged.length ? `, ${s.diverged.length} diverged` : ''}\n`);
+    process.stdout.write(`${s.trainer.padEnd(18)} ${acc}${s.diverged.length ? `, ${s.diverged.length} diverged` : ''}\n`);
   }
   if (results.submission) process.stdout.write(`submission ${results.submission.file}: ${results.submission.images} images, from ${results.submission.trainer} seed ${results.submission.seed}\n`);
   process.stdout.write(`backend ${results.environment.tfjs?.name ?? 'none'} · ${((Date.now() - t0) / 1000).toFixed(1)} s · wrote ${md} and ${json}\n`);

@@ -8,6 +8,7 @@ import type { BackendName } from '../tfjs/backend.ts';
 import { createScratchTrainer } from '../scratch/trainer.ts';
 import { createScratchAdamTrainer } from '../scratch/adam.ts';
 import { createTfjsTrainer } from '../tfjs/network.ts';
+import { createSimdAdamTrainer, createSimdTrainer } from '../simd/index.ts';
 import { netSizes } from '../core/types.ts';
 
 import { isAdamTrainer, isScratchTrainer, TRAINER_IDS, TWINS, type TrainerId } from './trainers.ts';
@@ -68,7 +69,7 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 
 const base: Omit<Plan, 'preset'> = {
   seeds: [1, 2, 3],
-  trainers: ['scratch-gd', 'tfjs-sgd', 'tfjs-adam', 'scratch-adam'],
+  trainers: ['scratch-gd', 'tfjs-sgd', 'tfjs-adam', 'scratch-adam', 'scratch-simd-gd', 'scratch-simd-adam'],
   batch: 64,
   epochs: 5,
   lr: 0.1,
@@ -134,6 +135,10 @@ export function makeTrainer(id: TrainerId, plan: Plan, lrScale = 1): Trainer {
       return createTfjsTrainer({ optimizer: 'sgd', lr, activation, sizes });
     case 'tfjs-adam':
       return createTfjsTrainer({ optimizer: 'adam', ...adam, activation, sizes });
+    case 'scratch-simd-gd':
+      return createSimdTrainer({ lr, activation, threads: plan.threads });
+    case 'scratch-simd-adam':
+      return createSimdAdamTrainer({ ...adam, activation, threads: plan.threads });
   }
 }
 

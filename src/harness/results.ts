@@ -80,16 +80,21 @@ export interface Run {
 }
 
 /** The implementations whose gradients are compared at each checkpoint. */
-export const IMPLEMENTATIONS = ['scratch', 'tfjs', 'f64'] as const;
+export const IMPLEMENTATIONS = ['scratch', 'simd', 'tfjs', 'f64'] as const;
 export type Implementation = (typeof IMPLEMENTATIONS)[number];
 
-/** One tensor at one checkpoint: each implementation against the float64 reference, and scratch vs tfjs. */
+/** One tensor at one checkpoint: each implementation against the float64 reference, scratch vs tfjs, simd vs scratch. */
 export interface TensorAgreement {
   tensor: string; // W1, b1, W2, …
   scratchVsTfjs: Agreement;
   scratchVsF64: Agreement;
   tfjsVsF64: Agreement;
+  simdVsF64: Agreement;
+  simdVsScratch: Agreement;
 }
+
+/** The pairs of a TensorAgreement, each held to the thresholds. */
+export const AGREEMENT_PAIRS = ['scratchVsTfjs', 'scratchVsF64', 'tfjsVsF64', 'simdVsF64', 'simdVsScratch'] as const;
 
 export interface AgreementPoint {
   seed: number;
@@ -102,13 +107,13 @@ export interface AgreementPoint {
 
 export interface DriftPoint {
   step: number;
-  relL2: Record<string, number>; // per tensor: ‖W_b − W_a‖ / ‖W_a‖
+  relL2: Record<string, number>; // per tensor: ‖W_b − W_a‖ / ‖W_b‖
 }
 
 /** Twin trainers (same math, same init, same batches and masks) along their trajectories. */
 export interface Drift {
   seed: number;
-  pair: [TrainerId, TrainerId]; // a: hand-written, b: tfjs
+  pair: [TrainerId, TrainerId]; // a: hand-written, b: its twin (tfjs, or plain TS for the SIMD trainers)
   lr: number;
   points: DriftPoint[];
 }

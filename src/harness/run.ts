@@ -18,8 +18,10 @@ import { probabilities, gradients as scratchGradients } from '../scratch/index.t
 import { gradients64, to64 } from '../scratch/reference64.ts';
 import { initBackend, type BackendInfo } from '../tfjs/backend.ts';
 import { gradients as tfjsGradients } from '../tfjs/index.ts';
+import { gradients as simdGradients } from '../simd/index.ts';
 import { decayedLr, isScratchTrainer, makeTrainer, trainerLr, TWINS, type Plan, type TrainerId } from './plan.ts';
 import {
+  AGREEMENT_PAIRS,
   AGREEMENT_THRESHOLDS,
   DIVERGENCE_LOSS,
   RESULTS_SCHEMA,
@@ -255,10 +257,11 @@ function relL2Of(a: Float32Array, b: Float32Array): number {
 async function agreementAt(seed: number, step: number, p: Params, probe: Batch, masks: Float32Array[] | undefined, plan: ResolvedPlan): Promise<AgreementPoint> {
   const opts = { activation: plan.activation, masks };
   const s = scratchGradients(p, probe, opts);
+  const v = simdGradients(p, probe, opts);
   const t = await tfjsGradients(p, probe, opts);
   const r = gradients64(to64(p), probe, opts);
   const names = tensorNames(p.layers.length);
-  const [gs, gt, gr] = [tensors(s.grads), tensors(t.grads), r.grads.layers.flatMap((l) => [l.W, l.b])];
+  const [gs, gv, gt, gr] = [tensors(s.grads), tensors(v.grads), tensors(t.grads), r.grads.layers.flatMap((l) => [l.W, l.b])];
   const th = AGREEMENT_THRESHOLDS;
   const within = (a: Agreement) => a.relL2 <= th.relL2 && a.maxAbsRel <= th.maxAbsRel && a.cosine >= th.cosineMin;
   const list: TensorAgreement[] = names.map((tensor, i) => ({
@@ -266,9 +269,11 @@ async function agreementAt(seed: number, step: number, p: Params, probe: Batch, 
     scratchVsTfjs: agreement(gs[i], gt[i]),
     scratchVsF64: agreement(gs[i], gr[i]),
     tfjsVsF64: agreement(gt[i], gr[i]),
+    simdVsF64: agreement(gv[i], gr[i]),
+    simdVsScratch: agreement(gv[i], gs[i]),
   }));
-  const pass = list.every((x) => within(x.scratchVsTfjs) && within(x.scratchVsF64) && within(x.tfjsVsF64));
-  return { seed, step, dropout: masks !== undefined, loss: { scratch: s.loss, tfjs: t.loss, f64: r.loss }, tensors: list, pass };
+  const pass = list.every((x) => AGREEMENT_PAIRS.every((k) => within(x[k])));
+  return { seed, step, dropout: masks !== undefined, loss: { scratch: s.loss, simd: v.loss, tfjs: t.loss, f64: r.loss }, tensors: list, pass };
 }
 
 /** Evenly spaced picks of k items from xs, always including the last. */
@@ -346,7 +351,7 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
       const pts = [...sa.keys()].filter((s) => sb.has(s)).map((step) => {
         const ta = tensors(sa.get(step)!), tb = tensors(sb.get(step)!);
         const relL2: Record<string, number> = {};
-        names.forEach((k, i) => (relL2[k] = relL2Of(tb[i], ta[i])));
+        names.forEach((k, i) => (relL2[k] = relL2Of(ta[i], tb[i])));
         return { step, relL2 };
       });
       drift.push({ seed, pair: [a, b], lr: trainerLr(a, rp), points: pts });

@@ -3,8 +3,8 @@
  * is read from (or averaged from) the results, formatted by the helpers below.
  */
 import { meanSd, perClassAccuracy } from '../core/metrics.ts';
-import { TWINS, type TrainerId } from '../harness/trainers.ts';
-import type { Results, TensorAgreement } from '../harness/results.ts';
+import { SPEED_PAIRS, TWINS, type TrainerId } from '../harness/trainers.ts';
+import { AGREEMENT_PAIRS, type Results, type TensorAgreement } from '../harness/results.ts';
 import { gallerySection } from './gallery.ts';
 import { allPairs, bestTrainer, meanCurve, okRuns, paired, pairedValues, speedRatio, summary, type Paired } from './stats.ts';
 
@@ -62,7 +62,7 @@ function verdict(r: Results): string {
         const closest = vs.reduce((x, y) => (y.ci![0] < x.ci![0] ? y : x));
         lines.push(`- **Most accurate: ${best}**, ahead of every other trainer with a 95% interval that excludes 0 (closest: ${closest.b}, ${pairedText(closest)}).`);
       } else if (n === 1) {
-        lines.push(`- **No winner is named:** with one seed there is no confidence interval. ${best} has the highest accuracy; ${vs.map((p) => (p.verdict === 'identical' ? `${p.b} is identical` : `${p.b} is ${pts(p.mean)} pt behind`)).join(', ')}.`);
+        lines.push(`- **No winner is named:** with one seed there is no confidence interval. ${best} has the highest accuracy; ${vs.map((p) => (p.verdict === 'identical' ? `${p.b} is identical` : `${p.b} is ${Math.abs(100 * p.mean).toFixed(2)} pt behind`)).join(', ')}.`);
       } else {
         const open = vs.filter((p) => p.verdict !== 'a');
         lines.push(`- **No winner is named:** ${best} has the highest mean, but vs ${open.map((p) => `${p.b} it is ${pairedText(p)}`).join('; vs ')}.`);
@@ -75,7 +75,7 @@ function verdict(r: Results): string {
     ask('scratch-adam', 'scratch-gd', 'What Adam buys over gradient descent');
     ask('tfjs-adam', 'tfjs-sgd', 'The same in tfjs');
   }
-  const speed = TWINS.map(([a, b]) => ({ a, b, q: speedRatio(r, a, b) })).filter((x) => x.q !== null);
+  const speed = SPEED_PAIRS.map(([a, b]) => ({ a, b, q: speedRatio(r, a, b) })).filter((x) => x.q !== null);
   if (speed.length > 0) {
     const be = r.environment.tfjs?.name ?? 'no backend';
     const where = [...new Set(speed.map((x) => r.runs.find((y) => y.trainer === x.a)?.timing.ranOn))].join(', ');
@@ -87,7 +87,7 @@ function verdict(r: Results): string {
     const failed = r.agreement.filter((a) => !a.pass).length;
     lines.push(
       failed === 0
-        ? `- **Gradients:** scratch, tfjs and float64 **agree** at all ${r.agreement.length} checkpoints, every tensor within the thresholds (worst scratch vs tfjs relative L2 ${sci(worst)}).`
+        ? `- **Gradients:** scratch, scratch-simd, tfjs and float64 **agree** at all ${r.agreement.length} checkpoints, every tensor within the thresholds (worst scratch vs tfjs relative L2 ${sci(worst)}).`
         : `- **Gradients:** **DISAGREE** at ${failed} of ${r.agreement.length} checkpoints (worst relative L2 ${sci(worst)}); see below.`,
     );
   }
@@ -172,21 +172,24 @@ export function chartSeries(r: Results, field: 'loss' | 'testAcc'): { series: Se
   const curve = new Map(ts.map((t) => [t, meanCurve(r, t, field)]));
   const merged: { a: TrainerId; b: TrainerId; maxDiff: number }[] = [];
   const apart: { a: TrainerId; b: TrainerId; maxDiff: number }[] = [];
-  const into = new Map<TrainerId, TrainerId>(); // b drawn by a's line
+  const group = new Map<TrainerId, TrainerId>(ts.map((t) => [t, t])); // union-find over coinciding twins
+  const root = (t: TrainerId): TrainerId => (group.get(t) === t ? t : root(group.get(t)!));
   for (const [a, b] of TWINS) {
     const ca = curve.get(a), cb = curve.get(b);
     if (!ca || !cb || ca.length !== cb.length) continue;
     const d = Math.max(...ca.map((p, i) => (Number.isFinite(p.value) && Number.isFinite(cb[i].value) ? Math.abs(p.value - cb[i].value) : 0)));
     if (d < RESOLUTION[field]) {
       merged.push({ a, b, maxDiff: d });
-      into.set(b, a);
+      const [ra, rb] = [root(a), root(b)];
+      // the trainer listed first in the plan draws the line
+      if (ra !== rb) ts.indexOf(ra) < ts.indexOf(rb) ? group.set(rb, ra) : group.set(ra, rb);
     } else apart.push({ a, b, maxDiff: d });
   }
   const series: Series[] = [];
   for (const t of ts) {
-    if (into.has(t)) continue;
-    const twin = [...into.entries()].find(([, a]) => a === t)?.[0];
-    series.push({ label: twin ? `${t} = ${twin}` : t, trainers: twin ? [t, twin] : [t], points: curve.get(t)! });
+    if (root(t) !== t) continue;
+    const members = ts.filter((u) => root(u) === t);
+    series.push({ label: members.join(' = '), trainers: members, points: curve.get(t)! });
   }
   return { series, merged, apart };
 }
@@ -302,8 +305,8 @@ function timingSection(r: Results): string {
 function agreementRow(t: TensorAgreement, th: Results['thresholds']): string[] {
   const within = (a: TensorAgreement['scratchVsTfjs']) => a.relL2 <= th.relL2 && a.maxAbsRel <= th.maxAbsRel && a.cosine >= th.cosineMin;
   const a = t.scratchVsTfjs;
-  const ok = within(a) && within(t.scratchVsF64) && within(t.tfjsVsF64);
-  return [sci(a.relL2), sci(a.maxAbsRel), sci(1 - a.cosine), sci(t.scratchVsF64.relL2), sci(t.tfjsVsF64.relL2), ok ? '✅ pass' : '❌ FAIL'];
+  const ok = AGREEMENT_PAIRS.every((k) => within(t[k]));
+  return [sci(a.relL2), sci(a.maxAbsRel), sci(1 - a.cosine), sci(t.scratchVsF64.relL2), sci(t.simdVsF64.relL2), sci(t.tfjsVsF64.relL2), sci(t.simdVsScratch.relL2), ok ? '✅ pass' : '❌ FAIL'];
 }
 
 /** Per tensor, the checkpoint where scratch and tfjs differ most (by relative L2). */
@@ -317,12 +320,12 @@ export function worstAgreement(r: Results): { tensor: string; seed: number; step
 function agreementSection(r: Results): string {
   if (r.agreement.length === 0) return '_no agreement checks in this run_';
   const th = r.thresholds;
-  const head = ['rel L2', 'max abs rel', '1 − cos', 'scratch vs f64', 'tfjs vs f64', 'check'];
+  const head = ['rel L2', 'max abs rel', '1 − cos', 'scratch vs f64', 'simd vs f64', 'tfjs vs f64', 'simd vs scratch', 'check'];
   const worst = worstAgreement(r).map((w) => [w.tensor, `${w.seed} / ${w.step}`, ...agreementRow(w.t, th)]);
   const all = r.agreement.flatMap((a) => a.tensors.map((t) => [String(a.seed), String(a.step), t.tensor, ...agreementRow(t, th)]));
   const dropout = r.agreement.some((a) => a.dropout) ? ' The gradients are taken with dropout on: the probe batch has its own seeded masks, handed to every implementation.' : '';
   return [
-    `Gradients of the batch-mean cross-entropy on a fixed probe batch of ${Math.min(r.plan.probe, r.dataset.train)} training images, at the initial weights (step 0) and at a scratch trainer's weights along its trajectory: ${r.agreement.length} checkpoints in all.${dropout} Pass: relative L2 ≤ ${sci(th.relL2)}, max|a−b|/max|b| ≤ ${sci(th.maxAbsRel)} and 1 − cosine ≤ ${sci(1 - th.cosineMin)}, per tensor, for scratch vs tfjs and for each against an independent float64 implementation (the two f64 columns give their relative L2 errors).`,
+    `Gradients of the batch-mean cross-entropy on a fixed probe batch of ${Math.min(r.plan.probe, r.dataset.train)} training images, at the initial weights (step 0) and at a scratch trainer's weights along its trajectory: ${r.agreement.length} checkpoints in all.${dropout} Pass: relative L2 ≤ ${sci(th.relL2)}, max|a−b|/max|b| ≤ ${sci(th.maxAbsRel)} and 1 − cosine ≤ ${sci(1 - th.cosineMin)}, per tensor, for every pair: scratch vs tfjs (the first three columns), each implementation against an independent float64 implementation, and scratch-simd against plain-TS scratch (those columns give the relative L2).`,
     '',
     'Worst checkpoint per tensor:',
     '',
@@ -337,9 +340,9 @@ function agreementSection(r: Results): string {
 }
 
 function driftSection(r: Results): string {
-  if (r.drift.length === 0) return '_no pair of twin trainers (scratch-gd and tfjs-sgd, scratch-adam and tfjs-adam) both finished, so there is no drift to show_';
+  if (r.drift.length === 0) return `_no pair of twin trainers (${TWINS.map(([a, b]) => `${a} and ${b}`).join(', ')}) both finished, so there is no drift to show_`;
   const parts: string[] = [
-    'Twin trainers, the hand-written one and its tfjs counterpart: same initial weights, same batches (and dropout masks), same α, so the two trajectories differ only by floating-point rounding. Relative L2 distance ‖W_tfjs − W_scratch‖ / ‖W_scratch‖ per tensor:',
+    'Twin trainers, a hand-written one (a) and its counterpart (b: tfjs, or the plain-TS scratch for the SIMD trainers): same initial weights, same batches (and dropout masks), same α, so the two trajectories differ only by floating-point rounding. Relative L2 distance ‖W_a − W_b‖ / ‖W_b‖ per tensor:',
     '',
   ];
   for (const d of r.drift) {

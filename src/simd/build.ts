@@ -32,17 +32,28 @@ export const VARIANTS = {
 } as const;
 export type Variant = keyof typeof VARIANTS;
 
+/** The part of assemblyscript/asc's API used here. */
+interface Asc {
+  main(
+    argv: string[],
+    opts: { writeFile(name: string, contents: Uint8Array | string): void; stderr: { write(s: string | Uint8Array): boolean }; stdout: { write(s: string | Uint8Array): boolean } },
+  ): Promise<{ error: Error | null }>;
+}
+
 /** Compiles one variant in memory; returns the module's bytes. */
 export async function compile(variant: Variant): Promise<Uint8Array> {
-  const asc = (await import('assemblyscript/asc')).default;
+  // A variable specifier: the compiler's own type declarations add AssemblyScript's globals (a `console`
+  // of its own among them) to the whole TypeScript program, so they are kept out of it.
+  const pkg = 'assemblyscript/asc';
+  const asc = ((await import(pkg)) as { default: Asc }).default;
   let binary: Uint8Array | null = null;
   const errors: string[] = [];
   const { error } = await asc.main([SOURCE, ...VARIANTS[variant].flags, '--outFile', 'out.wasm', '--baseDir', ROOT], {
     writeFile(name: string, contents: Uint8Array | string) {
       if (name.endsWith('out.wasm') && typeof contents !== 'string') binary = contents;
     },
-    stderr: { write: (s: string | Uint8Array) => (errors.push(String(s)), true) } as never,
-    stdout: { write: () => true } as never,
+    stderr: { write: (s: string | Uint8Array) => (errors.push(String(s)), true) },
+    stdout: { write: () => true },
   });
   if (error || !binary) throw new Error(`compiling ${SOURCE} (${variant}) failed: ${error?.message ?? 'no output'}\n${errors.join('')}`);
   return binary;

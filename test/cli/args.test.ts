@@ -44,7 +44,7 @@ describe('compare flags', () => {
     [['--epochs', '1.5'], /--epochs must be a positive integer/],
     [['--seeds', '1,x'], /--seeds: 'x' is not an integer/],
     [['--seeds', '1,1'], /--seeds lists an entry twice/],
-    [['--trainers', 'scratch-gd,keras'], /--trainers must be one of scratch-gd, tfjs-sgd, tfjs-adam, scratch-adam; got 'keras'/],
+    [['--trainers', 'scratch-gd,keras'], /--trainers must be one of scratch-gd, tfjs-sgd, tfjs-adam, scratch-adam, scratch-simd-gd, scratch-simd-adam; got 'keras'/],
     [['--backend', 'gpu'], /--backend must be one of auto, tensorflow, wasm, cpu; got 'gpu'/],
     [['--activation', 'gelu'], /--activation must be one of relu, tanh, sigmoid/],
     [['--preset', 'fast'], /--preset must be one of default, notebook, smoke, deep, deep-smoke/],

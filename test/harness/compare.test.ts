@@ -58,7 +58,7 @@ describe('compare, smoke preset', () => {
   it('scratch GD and tfjs SGD, same math and same batches, reach the same accuracy', () => {
     const acc = (t: string) => a.runs.find((r) => r.trainer === t)!.final!.testAcc;
     expect(Math.abs(acc('scratch-gd') - acc('tfjs-sgd'))).toBeLessThanOrEqual(0.001);
-    expect(a.drift.map((d) => d.pair)).toEqual([['scratch-gd', 'tfjs-sgd'], ['scratch-adam', 'tfjs-adam']]);
+    expect(a.drift.map((d) => d.pair)).toEqual([['scratch-gd', 'tfjs-sgd'], ['scratch-adam', 'tfjs-adam'], ['scratch-simd-gd', 'scratch-gd'], ['scratch-simd-adam', 'scratch-adam']]);
     for (const d of a.drift) for (const k of a.tensors) expect(d.points.at(-1)!.relL2[k], `${d.pair} ${k}`).toBeLessThan(1e-4);
     expect(a.tensors).toEqual(['W1', 'b1', 'W2', 'b2']);
   });
