@@ -10,13 +10,22 @@
  *   784-wide float32 rows of W, ten accumulators. The same instruction mix, at its best (L1-resident,
  *   warm, no bounds surprises); what the real kernel reaches is a fraction of it.
  *
+ * - `simd dot` and `simd sparse 3-vector`: the same two shapes in 128-bit WebAssembly SIMD
+ *   (assembly/ceiling.ts, built with the rest of scratch-simd): the yardsticks of the scratch-simd rows.
+ *   The sparse one is shaped like scratch-simd's layer-1 loop (a 12-float row of Wᵀ per nonzero pixel,
+ *   three vectors, two accumulator sets); its padding lanes count, so the real kernel's do not come free.
+ *
  * Two FLOPs per multiply-add. Each is timed on the calling thread (in the bench's rounds) and on a worker
  * thread (a fresh V8 isolate, as the scratch worker threads use): the same code can run at different
  * speeds in the two (see the README on V8's ArrayBuffer-detaching protector), so a row is compared with
  * the ceiling of the thread kind it ran on.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OUT_DIR, VARIANTS } from '../src/simd/build.ts';
+import { requireSimd } from '../src/simd/engine.ts';
 import { isMainThread, Worker, workerData, parentPort } from 'node:worker_threads';
 
 const N = 1024; // elements per pass
@@ -96,9 +105,45 @@ export function makeSparseCeilingKernel(): () => number {
   };
 }
 
+interface CeilingExports {
+  setup(): void;
+  simdDot(passes: number): number;
+  simdSparse(passes: number): number;
+  dotFlopsPerPass(): number;
+  sparseFlopsPerPass(): number;
+}
+
+let ceilingModule: WebAssembly.Module | null = null;
+function simdCeiling(): CeilingExports {
+  requireSimd();
+  ceilingModule ??= new WebAssembly.Module(readFileSync(join(OUT_DIR, VARIANTS.ceiling.file)));
+  const e = new WebAssembly.Instance(ceilingModule).exports as unknown as CeilingExports;
+  e.setup();
+  return e;
+}
+
+const SIMD_DOT_PASSES = 1024;
+const SIMD_SPARSE_PASSES = 512;
+export const SIMD_DOT_FLOPS_PER_CALL = 2 * N * SIMD_DOT_PASSES;
+export const SIMD_SPARSE_FLOPS_PER_CALL = 2 * 12 * NNZ * SIMD_SPARSE_PASSES;
+
+export function makeSimdDotKernel(): () => number {
+  const e = simdCeiling();
+  if (e.dotFlopsPerPass() * SIMD_DOT_PASSES !== SIMD_DOT_FLOPS_PER_CALL) throw new Error('simd dot ceiling: FLOP count mismatch');
+  return () => e.simdDot(SIMD_DOT_PASSES);
+}
+
+export function makeSimdSparseKernel(): () => number {
+  const e = simdCeiling();
+  if (e.sparseFlopsPerPass() * SIMD_SPARSE_PASSES !== SIMD_SPARSE_FLOPS_PER_CALL) throw new Error('simd sparse ceiling: FLOP count mismatch');
+  return () => e.simdSparse(SIMD_SPARSE_PASSES);
+}
+
 export const CEILING_KERNELS = {
   'scalar dot': { make: makeCeilingKernel, flops: CEILING_FLOPS_PER_CALL },
   'scalar sparse 10-row': { make: makeSparseCeilingKernel, flops: SPARSE_CEILING_FLOPS_PER_CALL },
+  'simd dot': { make: makeSimdDotKernel, flops: SIMD_DOT_FLOPS_PER_CALL },
+  'simd sparse 3-vector': { make: makeSimdSparseKernel, flops: SIMD_SPARSE_FLOPS_PER_CALL },
 } as const;
 export type CeilingKernel = keyof typeof CEILING_KERNELS;
 

@@ -30,7 +30,8 @@ import { createScratchTrainer, type ScratchTrainer } from '../src/scratch/traine
 import { initBackend, type BackendName } from '../src/tfjs/backend.ts';
 import { createTfjsTrainer, gradients as tfjsGradients } from '../src/tfjs/network.ts';
 import type { SuiteName } from './args.ts';
-import { CEILING_FLOPS_PER_CALL, makeCeilingKernel, makeSparseCeilingKernel, SPARSE_CEILING_FLOPS_PER_CALL } from './ceiling.ts';
+import { CEILING_KERNELS, type CeilingKernel } from './ceiling.ts';
+import { createSimdAdamTrainer, createSimdTrainer, type SimdTrainer } from '../src/simd/index.ts';
 
 const INPUT: number = INPUT_;
 
@@ -172,6 +173,25 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
     trainers.push(t);
     return t;
   };
+  const simdOf = (init: Params, opt: 'gd' | 'adam', threads = 0): SimdTrainer => {
+    const t = opt === 'gd' ? createSimdTrainer({ lr: LR_SGD, threads }) : createSimdAdamTrainer({ lr: LR_ADAM, threads });
+    t.load(init);
+    trainers.push(t);
+    return t;
+  };
+  /** A scratch-simd task: each call's executed work (the trainer counts it per call) is summed. */
+  const simdCounted = (t: SimdTrainer, fn: () => unknown, extra = 0) => {
+    let flops = 0, n = 0;
+    return {
+      fn: () => {
+        const r = fn();
+        flops += t.lastWork().flops;
+        n++;
+        return r;
+      },
+      executed: () => (n === 0 ? null : flops / n + extra),
+    };
+  };
   /** Executed FLOPs per call of a scratch trainer's task: its kernels' multiply-adds, plus the update's. */
   const perCall = (t: ScratchTrainer, calls: () => number, extra = 0) => () => {
     const madds = t.madds();
@@ -198,6 +218,12 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
           return s.predict(b.x, b.m);
         });
         add({ suite: 'forward', net: net.name, dropout: false, impl: 'scratch', backend: 'js', threads: 0, m, full, flops: dense, executed: perCall(s, c.calls), async: false, fn: c.fn });
+        const v = simdOf(init, 'gd');
+        const cv = simdCounted(v, () => {
+          const b = next();
+          return v.predict(b.x, b.m);
+        });
+        add({ suite: 'forward', net: net.name, dropout: false, impl: 'scratch-simd', backend: 'wasm-simd', threads: 0, m, full, flops: dense, executed: cv.executed, async: false, fn: cv.fn });
         for (const be of tfBackends) {
           const t = await tfjsOf(net, init, be, 'sgd');
           add({ suite: 'forward', net: net.name, dropout: false, impl: 'tfjs', backend: be, threads: 0, m, full, flops: dense, async: false, before: switchTo(be), fn: () => { const b = next(); return t.predict(b.x, b.m); } });
@@ -253,6 +279,17 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
             const next = source();
             add({ ...base, impl: 'scratch-gd', backend: 'js', threads: th, flops: sgd, fn: () => t.step(...next()) });
           }
+          for (const [impl, opt, dense, extra, threads] of [
+            ['scratch-simd-gd', 'gd', sgd, SGD_FLOPS_PER_PARAM * P, [0, ...ctx.threads]],
+            ['scratch-simd-adam', 'adam', adam, ADAM_FLOPS_PER_PARAM * P, [0]],
+          ] as const) {
+            for (const th of threads) {
+              const t = simdOf(init, opt, th);
+              const next = source();
+              const c = simdCounted(t, () => t.step(...next()), extra);
+              add({ ...base, impl, backend: 'wasm-simd', threads: th, flops: dense, executed: c.executed, fn: c.fn });
+            }
+          }
           for (const be of tfBackends) {
             const ts = await tfjsOf(net, init, be, 'sgd'), ta = await tfjsOf(net, init, be, 'adam');
             const n1 = source(), n2 = source();
@@ -272,8 +309,7 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
   // The yardsticks, timed in the same rounds as everything else (on this thread; see ceiling.ts for workers).
   const ceiling = (impl: string, flops: number, fn: () => unknown) =>
     tasks.push({ id: `ceiling · ${impl} · calling thread`, suite: 'ceiling', net: null, dropout: false, impl, backend: 'js', threads: 0, size: '-', m: 0, flops, weight: 'light', async: false, fn });
-  ceiling('scalar dot', CEILING_FLOPS_PER_CALL, makeCeilingKernel());
-  ceiling('scalar sparse 10-row', SPARSE_CEILING_FLOPS_PER_CALL, makeSparseCeilingKernel());
+  for (const k of Object.keys(CEILING_KERNELS) as CeilingKernel[]) ceiling(k, CEILING_KERNELS[k].flops, CEILING_KERNELS[k].make());
 
   return {
     tasks,
