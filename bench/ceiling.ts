@@ -15,18 +15,14 @@
  *   The sparse one is shaped like scratch-simd's layer-1 loop (a 12-float row of Wᵀ per nonzero pixel,
  *   three vectors, two accumulator sets); its padding lanes count, so the real kernel's do not come free.
  *
- * Two FLOPs per multiply-add. Each is timed on the calling thread (in the bench's rounds) and on a worker
- * thread (a fresh V8 isolate, as the scratch worker threads use): the same code can run at different
- * speeds in the two (see the README on V8's ArrayBuffer-detaching protector), so a row is compared with
- * the ceiling of the thread kind it ran on.
+ * Two FLOPs per multiply-add. They are timed in the bench's rounds on a worker thread of their own (the
+ * isolate, bench/isolate.ts), where the hand-written rows run too; the scalar sparse one also on the
+ * calling thread, where tfjs's heap growth has switched off V8's typed-array fast path (see the README).
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { OUT_DIR, VARIANTS } from '../src/simd/build.ts';
 import { requireSimd } from '../src/simd/engine.ts';
-import { isMainThread, Worker, workerData, parentPort } from 'node:worker_threads';
 
 const N = 1024; // elements per pass
 const PASSES = 256; // passes per call: ~0.5 M multiply-adds, ~0.1–0.5 ms
@@ -146,48 +142,3 @@ export const CEILING_KERNELS = {
   'simd sparse 3-vector': { make: makeSimdSparseKernel, flops: SIMD_SPARSE_FLOPS_PER_CALL },
 } as const;
 export type CeilingKernel = keyof typeof CEILING_KERNELS;
-
-interface WorkerJob {
-  kind: 'mnist-duel-ceiling-worker';
-  kernel: CeilingKernel;
-  warmupMs: number;
-  timeMs: number;
-  minCalls: number;
-}
-
-/**
- * Times a ceiling kernel on a fresh worker thread (loaded through tsx's CommonJS API, as the scratch
- * workers are, so nothing detaches an ArrayBuffer in its isolate): per-call durations in ms.
- */
-export function timeOnWorker(kernel: CeilingKernel, budget: { warmupMs: number; timeMs: number; minCalls: number }): Promise<number[]> {
-  const require = createRequire(import.meta.url);
-  const tsxApi = require.resolve('tsx/cjs/api');
-  const self = fileURLToPath(import.meta.url);
-  const boot = `require(${JSON.stringify(tsxApi)}).require(${JSON.stringify(self)}, ${JSON.stringify(self)});`;
-  const job: WorkerJob = { kind: 'mnist-duel-ceiling-worker', kernel, ...budget };
-  return new Promise((resolve, reject) => {
-    const w = new Worker(boot, { eval: true, workerData: job, execArgv: [] });
-    w.once('message', (m: number[]) => {
-      resolve(m);
-      void w.terminate();
-    });
-    w.once('error', reject);
-    w.once('exit', (code) => (code !== 0 ? reject(new Error(`ceiling worker exited with code ${code}`)) : undefined));
-  });
-}
-
-function workerMain(job: WorkerJob): void {
-  const fn = CEILING_KERNELS[job.kernel].make();
-  const t0 = performance.now();
-  while (performance.now() - t0 < job.warmupMs) fn();
-  const samples: number[] = [];
-  const t1 = performance.now();
-  while (samples.length < job.minCalls || performance.now() - t1 < job.timeMs) {
-    const a = performance.now();
-    fn();
-    samples.push(performance.now() - a);
-  }
-  parentPort!.postMessage(samples);
-}
-
-if (!isMainThread && (workerData as WorkerJob | undefined)?.kind === 'mnist-duel-ceiling-worker') workerMain(workerData as WorkerJob);

@@ -8,6 +8,7 @@
 import { Bench } from 'tinybench';
 import { quantile, t95 } from '../src/core/metrics.ts';
 import type { TaskSpec, Weight } from './suites.ts';
+import { inIsolate, type BenchIsolate } from './isolate.ts';
 
 export interface Budget {
   time: number; // ms per task per round (tinybench keeps going until both time and iterations are met)
@@ -86,10 +87,21 @@ function rme(xs: number[]): number {
   return (100 * t * sd) / Math.sqrt(n) / mean;
 }
 
-export async function measure(tasks: TaskSpec[], plan: MeasurePlan, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<Map<string, Measurement>> {
+/**
+ * Times every task, in rounds. Tasks the isolate takes (isolate.ts `inIsolate`) run there, each group's
+ * share as one tinybench Bench, before the main thread's share on even rounds and after it on odd ones
+ * (the rotation of roundOrder, between the two threads). `executed` receives the isolate's work counts.
+ */
+export async function measure(tasks: TaskSpec[], plan: MeasurePlan, onProgress?: (p: Progress) => void, signal?: AbortSignal, isolate?: BenchIsolate, executed?: Map<string, number | null>): Promise<Map<string, Measurement>> {
   const gs = groups(tasks);
   const pooled = new Map<string, number[]>(tasks.map((t) => [t.id, []]));
   const perRound = new Map<string, number[]>(tasks.map((t) => [t.id, []]));
+  const record = (name: string, samples: ArrayLike<number>, p50: number) => {
+    // samples come sorted; the pool only needs their values (no spread: there may be 10⁵ of them)
+    const pool = pooled.get(name)!;
+    for (let i = 0; i < samples.length; i++) pool.push(samples[i]);
+    perRound.get(name)!.push(p50);
+  };
   let done = 0;
   const total = gs.length * plan.rounds;
   for (let r = 0; r < plan.rounds; r++) {
@@ -97,7 +109,7 @@ export async function measure(tasks: TaskSpec[], plan: MeasurePlan, onProgress?:
       if (signal?.aborted) throw new Error('interrupted');
       const b = plan.budgets[g[0].weight];
       onProgress?.({ round: r + 1, rounds: plan.rounds, group: `${g[0].suite} · ${g[0].size}`, done, total });
-      const bench = new Bench({
+      const opts = {
         time: b.time,
         iterations: b.iterations,
         warmup: b.warmupIterations > 0 && (r === 0 || b.warmupEveryRound),
@@ -105,23 +117,34 @@ export async function measure(tasks: TaskSpec[], plan: MeasurePlan, onProgress?:
         warmupIterations: b.warmupIterations,
         retainSamples: true,
         throws: true,
-        timestampProvider: 'hrtimeNow',
-      });
-      for (const t of roundOrder(g, r)) {
-        const before = t.before;
-        bench.add(t.id, t.fn, { async: t.async, ...(before ? { beforeAll: async () => before() } : {}) });
+        timestampProvider: 'hrtimeNow' as const,
+      };
+      const order = roundOrder(g, r);
+      const remote = isolate ? order.filter(inIsolate) : [];
+      const local = order.filter((t) => !remote.includes(t));
+      const runRemote = async () => {
+        if (remote.length === 0) return;
+        const res = await isolate!.run(remote.map((t) => t.id), opts);
+        for (const [name, v] of Object.entries(res.samples)) record(name, v.samples, v.p50);
+        for (const [name, v] of Object.entries(res.executed)) executed?.set(name, v);
+      };
+      if (r % 2 === 0) await runRemote();
+      if (local.length > 0) {
+        const bench = new Bench(opts);
+        for (const t of local) {
+          const before = t.before;
+          bench.add(t.id, t.fn, { async: t.async, ...(before ? { beforeAll: async () => before() } : {}) });
+        }
+        await bench.run();
+        for (const task of bench.tasks) {
+          const res = task.result;
+          if (res.state !== 'completed') throw new Error(`bench task '${task.name}' ended as '${res.state}'`);
+          const s = res.latency.samples;
+          if (!s || s.length === 0) throw new Error(`bench task '${task.name}' recorded no samples`);
+          record(task.name, s, res.latency.p50);
+        }
       }
-      await bench.run();
-      for (const task of bench.tasks) {
-        const res = task.result;
-        if (res.state !== 'completed') throw new Error(`bench task '${task.name}' ended as '${res.state}'`);
-        const s = res.latency.samples;
-        if (!s || s.length === 0) throw new Error(`bench task '${task.name}' recorded no samples`);
-        // samples come sorted; the pool only needs their values (no spread: there may be 10⁵ of them)
-        const pool = pooled.get(task.name)!;
-        for (const v of s) pool.push(v);
-        perRound.get(task.name)!.push(res.latency.p50);
-      }
+      if (r % 2 === 1) await runRemote();
       done++;
     }
   }

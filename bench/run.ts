@@ -15,11 +15,10 @@ import { progressReporter } from '../src/cli/progress.ts';
 import { sharedBatch } from '../src/scratch/threads.ts';
 import { BENCH_HELP, parseBenchArgs } from './args.ts';
 import { FULL_PLAN, SMOKE_PLAN, measure } from './measure.ts';
-import { BENCH_SCHEMA, BENCH_VERSION, deriveRows, goals, renderBench, terminalTable, type BenchResults, type Ceiling } from './report.ts';
+import { BENCH_SCHEMA, BENCH_VERSION, deriveRows, goals, renderBench, terminalTable, type BenchResults } from './report.ts';
 import { ADAM_FLOPS_PER_PARAM, DEEP_BATCH, NETS, SGD_FLOPS_PER_PARAM, buildSuites, flopsPerSample, paramCount } from './suites.ts';
-import { CEILING_KERNELS, timeOnWorker, type CeilingKernel } from './ceiling.ts';
+import { createBenchIsolate } from './isolate.ts';
 import { NUMPY_FULL_PLAN, NUMPY_SMOKE_PLAN, runNumpy, type NumpyConfig, type NumpyResult } from './numpy.ts';
-import { quantile } from '../src/core/metrics.ts';
 
 
 await main(async (signal) => {
@@ -51,7 +50,7 @@ await main(async (signal) => {
   const plan = args.smoke ? SMOKE_PLAN : FULL_PLAN;
   const sizes = args.smoke ? [1, 64] : [1, 64, 128];
   const forwardSizes = args.smoke ? [1, 64] : [1, 64, 1000];
-  const suites = await buildSuites(args.suites, {
+  const ctx = {
     data,
     backends: backends.map((b) => b.name as BackendName),
     sizes,
@@ -59,7 +58,11 @@ await main(async (signal) => {
     full: !args.smoke,
     deep: args.deep,
     threads: args.threads,
-  });
+  };
+  const suites = await buildSuites(args.suites, ctx);
+  // the hand-written networks' tasks on no pool are timed in a worker thread of their own (isolate.ts)
+  const isolate = createBenchIsolate(args.suites, ctx);
+  const executed = new Map<string, number | null>();
   let results: BenchResults;
   const progress = progressReporter();
   try {
@@ -68,16 +71,9 @@ await main(async (signal) => {
       plan,
       (p) => progress.update({ label: `round ${p.round}/${p.rounds} · ${p.group}`, done: p.done, total: p.total }),
       signal,
+      isolate,
+      executed,
     );
-    // the ceilings on a worker thread, once per round as the calling-thread ones
-    const workerCeilings: Ceiling[] = [];
-    const b = plan.budgets.light;
-    for (const kernel of Object.keys(CEILING_KERNELS) as CeilingKernel[]) {
-      const samples: number[] = [];
-      for (let r = 0; r < plan.rounds; r++) samples.push(...(await timeOnWorker(kernel, { warmupMs: b.warmupTime, timeMs: b.time, minCalls: b.iterations })));
-      const med = quantile(samples, 0.5);
-      workerCeilings.push({ kernel, thread: 'worker thread', gflops: CEILING_KERNELS[kernel].flops / (med * 1e6), medianMs: med, n: samples.length });
-    }
     // numpy, in the same run, on the same consecutive batches
     let numpy: NumpyResult | null = null;
     let numpyInfo: BenchResults['numpy'] = { skipped: 'left out (--no-numpy)' };
@@ -101,7 +97,7 @@ await main(async (signal) => {
       }
     }
     progress.done();
-    const { rows, ceilings } = deriveRows(suites.tasks, ms, workerCeilings, numpy);
+    const { rows, ceilings } = deriveRows(suites.tasks, ms, executed, numpy);
     results = {
       schema: BENCH_SCHEMA,
       version: BENCH_VERSION,
@@ -131,6 +127,7 @@ await main(async (signal) => {
     };
   } finally {
     suites.dispose();
+    isolate.dispose();
   }
   results.wallSeconds = (performance.now() - t0) / 1000;
   const json = join(args.out, 'bench.json');

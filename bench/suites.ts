@@ -306,10 +306,13 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
     tasks.push({ id: 'data · loadEmbedded', suite: 'data', net: null, dropout: false, impl: 'loadEmbedded', backend: 'js', threads: 0, size: `${m}`, m, flops: null, weight: 'heavy', async: false, fn: () => loadEmbedded() });
   }
 
-  // The yardsticks, timed in the same rounds as everything else (on this thread; see ceiling.ts for workers).
-  const ceiling = (impl: string, flops: number, fn: () => unknown) =>
-    tasks.push({ id: `ceiling · ${impl} · calling thread`, suite: 'ceiling', net: null, dropout: false, impl, backend: 'js', threads: 0, size: '-', m: 0, flops, weight: 'light', async: false, fn });
-  for (const k of Object.keys(CEILING_KERNELS) as CeilingKernel[]) ceiling(k, CEILING_KERNELS[k].flops, CEILING_KERNELS[k].make());
+  // The yardsticks, timed in the same rounds as everything else: in the isolate (backend 'js', the thread
+  // kind of every hand-written row), and the scalar sparse one also on the calling thread, where tfjs runs
+  // ('js-main'), to show what the detached-buffer slowdown costs there.
+  const ceiling = (impl: string, backend: 'js' | 'js-main', flops: number, fn: () => unknown) =>
+    tasks.push({ id: `ceiling · ${impl} · ${backend === 'js' ? 'own worker thread' : 'calling thread'}`, suite: 'ceiling', net: null, dropout: false, impl, backend, threads: 0, size: '-', m: 0, flops, weight: 'light', async: false, fn });
+  for (const k of Object.keys(CEILING_KERNELS) as CeilingKernel[]) ceiling(k, 'js', CEILING_KERNELS[k].flops, CEILING_KERNELS[k].make());
+  ceiling('scalar sparse 10-row', 'js-main', CEILING_KERNELS['scalar sparse 10-row'].flops, CEILING_KERNELS['scalar sparse 10-row'].make());
 
   return {
     tasks,

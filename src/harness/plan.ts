@@ -5,15 +5,13 @@
 import type { Activation, Trainer } from '../core/types.ts';
 import type { InitKind } from '../core/init.ts';
 import type { BackendName } from '../tfjs/backend.ts';
-import { createScratchTrainer } from '../scratch/trainer.ts';
-import { createScratchAdamTrainer } from '../scratch/adam.ts';
 import { createTfjsTrainer } from '../tfjs/network.ts';
-import { createSimdAdamTrainer, createSimdTrainer } from '../simd/index.ts';
 import { netSizes } from '../core/types.ts';
+import { makeScratchTrainer } from './scratch-trainers.ts';
+import { decayedLr, isAdamTrainer, isScratchTrainer, TRAINER_IDS, trainerLr, TWINS, type TrainerId } from './trainers.ts';
 
-import { isAdamTrainer, isScratchTrainer, TRAINER_IDS, TWINS, type TrainerId } from './trainers.ts';
+export { decayedLr, isAdamTrainer, isScratchTrainer, TRAINER_IDS, trainerLr, TWINS, type TrainerId };
 
-export { isAdamTrainer, isScratchTrainer, TRAINER_IDS, TWINS, type TrainerId };
 
 export interface Plan {
   /** the preset the plan started from (flags may have changed it; the command line is in the results) */
@@ -122,31 +120,10 @@ export const PRESETS: Record<PresetName, Plan> = {
 };
 
 export function makeTrainer(id: TrainerId, plan: Plan, lrScale = 1): Trainer {
-  const activation = plan.activation;
+  if (isScratchTrainer(id)) return makeScratchTrainer(id, plan, lrScale);
   const lr = trainerLr(id, plan) * lrScale;
   const sizes = netSizes(plan.layers);
-  const adam = { lr, beta1: plan.beta1, beta2: plan.beta2 };
-  switch (id) {
-    case 'scratch-gd':
-      return createScratchTrainer({ lr, activation, threads: plan.threads });
-    case 'scratch-adam':
-      return createScratchAdamTrainer({ ...adam, activation, threads: plan.threads });
-    case 'tfjs-sgd':
-      return createTfjsTrainer({ optimizer: 'sgd', lr, activation, sizes });
-    case 'tfjs-adam':
-      return createTfjsTrainer({ optimizer: 'adam', ...adam, activation, sizes });
-    case 'scratch-simd-gd':
-      return createSimdTrainer({ lr, activation, threads: plan.threads });
-    case 'scratch-simd-adam':
-      return createSimdAdamTrainer({ ...adam, activation, threads: plan.threads });
-  }
-}
-
-export function trainerLr(id: TrainerId, plan: Plan): number {
-  return isAdamTrainer(id) ? plan.adamLr : plan.lr;
-}
-
-/** The learning rate of epoch e (from 0): α0 / (1 + decay·e). */
-export function decayedLr(lr0: number, decay: number, epoch: number): number {
-  return lr0 / (1 + decay * epoch);
+  return id === 'tfjs-sgd'
+    ? createTfjsTrainer({ optimizer: 'sgd', lr, activation: plan.activation, sizes })
+    : createTfjsTrainer({ optimizer: 'adam', lr, beta1: plan.beta1, beta2: plan.beta2, activation: plan.activation, sizes });
 }

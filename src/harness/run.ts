@@ -5,21 +5,37 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, release, type } from 'node:os';
-import { maskStream, usesDropout, type MaskStream } from '../core/dropout.ts';
+import { maskStream, usesDropout } from '../core/dropout.ts';
 import { initParams } from '../core/init.ts';
-import { accuracy, agreement, confusion, quantile } from '../core/metrics.ts';
+import { agreement } from '../core/metrics.ts';
 import { permutation, rng } from '../core/rng.ts';
-import { gather, makeSchedule, stepsForEpochs } from '../core/schedule.ts';
-import { CLASSES, INPUT, netSizes, tensorNames, tensors, type Batch, type Params, type Trainer } from '../core/types.ts';
+import { gather, stepsForEpochs } from '../core/schedule.ts';
+import { INPUT, netSizes, tensorNames, tensors, type Batch, type Params } from '../core/types.ts';
 import type { Dataset } from '../data/index.ts';
 import { limitBatch } from '../data/index.ts';
 import { planData } from './data.ts';
-import { probabilities, gradients as scratchGradients } from '../scratch/index.ts';
+import { gradients as scratchGradients } from '../scratch/index.ts';
 import { gradients64, to64 } from '../scratch/reference64.ts';
 import { initBackend, type BackendInfo } from '../tfjs/backend.ts';
 import { gradients as tfjsGradients } from '../tfjs/index.ts';
 import { gradients as simdGradients } from '../simd/index.ts';
-import { decayedLr, isScratchTrainer, makeTrainer, trainerLr, TWINS, type Plan, type TrainerId } from './plan.ts';
+import { isScratchTrainer, makeTrainer, trainerLr, TWINS, type Plan, type TrainerId } from './plan.ts';
+import { createScratchIsolate, type ScratchIsolate } from './isolate.ts';
+import { ranOn, trainOne, type ProgressEvent, type ResolvedPlan, type TrainOptions, type TrainRunOptions, type TrainerRun } from './train.ts';
+
+export type { ProgressEvent, ResolvedPlan };
+
+export interface RunOptions extends TrainRunOptions {
+  command?: string;
+  /** with plan.submission: receives the chosen run's predictions of data.unlabelled (one digit per image) */
+  onSubmission?: (labels: Uint8Array) => void;
+  /** run the hand-written trainers in a worker thread of their own (default true; see isolate.ts) */
+  isolate?: boolean;
+}
+
+const CURVE_TRAIN_SAMPLES = 10_000;
+const GALLERY_SAMPLE = 16;
+const DRIFT_POINTS = 10;
 import {
   AGREEMENT_PAIRS,
   AGREEMENT_THRESHOLDS,
@@ -38,28 +54,6 @@ import {
 } from './results.ts';
 import type { Agreement } from '../core/metrics.ts';
 
-export interface ProgressEvent {
-  label: string; // e.g. "seed 1 · tfjs-adam"
-  done: number;
-  total: number;
-}
-
-export interface RunOptions {
-  command?: string;
-  /** with plan.submission: receives the chosen run's predictions of data.unlabelled (one digit per image) */
-  onSubmission?: (labels: Uint8Array) => void;
-  onProgress?: (e: ProgressEvent) => void;
-  /** checked between steps; a run that is told to stop throws and writes nothing */
-  signal?: AbortSignal;
-}
-
-const WARMUP_STEPS = 5;
-const CURVE_TRAIN_SAMPLES = 10_000;
-const GALLERY_SAMPLE = 16;
-const GALLERY_WRONG = 16;
-const DRIFT_POINTS = 10;
-
-export type ResolvedPlan = Results['plan'];
 
 export function resolvePlan(plan: Plan, data: Dataset): ResolvedPlan {
   const n = data.train.m;
@@ -69,12 +63,6 @@ export function resolvePlan(plan: Plan, data: Dataset): ResolvedPlan {
   const evalEvery = plan.evalEvery > 0 ? plan.evalEvery : Math.max(1, Math.round(steps / 20));
   const stepsPerEpoch = batch === 'full' ? 1 : Math.floor(n / batchSize);
   return { ...plan, batch, steps, evalEvery, batchSize, stepsPerEpoch, sizes: netSizes(plan.layers) };
-}
-
-/** Where a trainer's steps run, as the reports say it. */
-export function ranOn(id: TrainerId, plan: Plan): string {
-  if (!isScratchTrainer(id) || plan.threads === 0) return 'calling thread';
-  return `${plan.threads} worker thread${plan.threads > 1 ? 's' : ''}`;
 }
 
 export function environment(backend: BackendInfo | null, command: string): Environment {
@@ -99,156 +87,6 @@ export function environment(backend: BackendInfo | null, command: string): Envir
 }
 
 const rotate = <T>(xs: T[], k: number): T[] => xs.map((_, i) => xs[(i + k) % xs.length]);
-const lossJson = (l: number): number | string => (Number.isFinite(l) ? l : String(l));
-
-function stats(ms: number[], batchSize: number, warmupSteps: number, where: string): Run['timing'] {
-  const totalMs = ms.reduce((a, b) => a + b, 0);
-  return {
-    ranOn: where,
-    warmupSteps,
-    totalMs,
-    stepMedianMs: quantile(ms, 0.5),
-    stepP25Ms: quantile(ms, 0.25),
-    stepP75Ms: quantile(ms, 0.75),
-    samplesPerSec: totalMs > 0 ? (ms.length * batchSize * 1000) / totalMs : 0,
-  };
-}
-
-interface TrainerRun {
-  run: Run;
-  snapshots: Map<number, Params>; // step → weights after that step, at the snapshot steps
-  unlabelled?: Uint8Array; // predictions of TrainOptions.unlabelled
-}
-
-interface TrainOptions {
-  /** the steps after which to keep a copy of the weights (for drift and agreement) */
-  snapshotAt: Set<number>;
-  label: string;
-  lrScale?: number;
-  /** learning-curve points (false: only the final evaluation, for sweeps) */
-  curve?: boolean;
-  /** test indices whose predictions the gallery shows (absent: no gallery data for this run) */
-  gallery?: number[];
-  /** images whose predictions to keep (for a Kaggle submission) */
-  unlabelled?: { x: Float32Array; m: number };
-}
-
-/** The `k` test images predicted wrongly with the highest probability, from m×10 probabilities. */
-export function mostConfidentlyWrong(probs: Float32Array, y: Uint8Array, k: number): WrongItem[] {
-  const wrong: WrongItem[] = [];
-  for (let i = 0; i < y.length; i++) {
-    let pred = 0;
-    for (let c = 1; c < CLASSES; c++) if (probs[i * CLASSES + c] > probs[i * CLASSES + pred]) pred = c;
-    if (pred !== y[i]) wrong.push({ index: i, label: y[i], pred, confidence: probs[i * CLASSES + pred] });
-  }
-  return wrong.sort((a, b) => b.confidence - a.confidence || a.index - b.index).slice(0, k);
-}
-
-async function trainOne(id: TrainerId, plan: ResolvedPlan, data: Dataset, seed: number, init: Params, curveTrain: Batch, opts: RunOptions, o: TrainOptions): Promise<TrainerRun> {
-  const { steps } = plan;
-  const { snapshotAt, label, lrScale = 1 } = o;
-  const evalEvery = o.curve === false ? steps : plan.evalEvery;
-  const spec = { batch: plan.batch, steps };
-  const lr = trainerLr(id, plan) * lrScale;
-  const t: Trainer = makeTrainer(id, plan, lrScale);
-  const snapshots = new Map<number, Params>();
-  // the same masks for every trainer at the same step: a fresh stream per pass
-  const masksOf = (): MaskStream | null => (usesDropout(plan.keep) ? maskStream(seed, plan.layers, plan.keep) : null);
-  const epochLr = (s: number) => decayedLr(lr, plan.lrDecay, Math.floor(s / plan.stepsPerEpoch));
-  try {
-    // Warm-up on a throwaway pass from the same start, so JIT and wasm compilation are not timed.
-    const warm = makeSchedule(data.train, seed, spec);
-    const warmMasks = masksOf();
-    const warmupSteps = Math.min(WARMUP_STEPS, steps);
-    await t.load(init);
-    for (let s = 0; s < warmupSteps; s++) {
-      const b = warm.batch(s);
-      await t.step(b, warmMasks?.masks(s, b.m));
-    }
-    await t.load(init);
-    t.setLearningRate(lr);
-
-    const sched = makeSchedule(data.train, seed, spec);
-    const dropout = masksOf();
-    let rate = lr;
-    const evalAt = async (step: number, loss: number): Promise<CurvePoint> => ({
-      step,
-      epoch: (step * plan.batchSize) / data.train.m,
-      loss,
-      trainAcc: accuracy(await t.predict(curveTrain.x, curveTrain.m), curveTrain.y),
-      testAcc: accuracy(await t.predict(data.test.x, data.test.m), data.test.y),
-    });
-    const curve: CurvePoint[] = [await evalAt(0, NaN)];
-    const ms: number[] = [];
-    let lossSum = 0, lossN = 0;
-    let diverged: Run['diverged'];
-    let lastYield = performance.now();
-    for (let s = 0; s < steps; s++) {
-      // Steps are synchronous underneath; let the event loop run now and then so Ctrl-C is seen.
-      if (performance.now() - lastYield > 50) {
-        await new Promise((r) => setImmediate(r));
-        lastYield = performance.now();
-      }
-      if (opts.signal?.aborted) throw new Error('interrupted');
-      const b = sched.batch(s);
-      const masks = dropout?.masks(s, b.m);
-      const r = epochLr(s);
-      if (r !== rate) t.setLearningRate((rate = r));
-      const t0 = performance.now();
-      const loss = await t.step(b, masks);
-      ms.push(performance.now() - t0);
-      if (s === 0) curve[0].loss = loss; // the first batch's loss at the initial weights
-      if (!(Number.isFinite(loss) && loss <= DIVERGENCE_LOSS)) {
-        diverged = { step: s + 1, loss: lossJson(loss) };
-        break;
-      }
-      lossSum += loss;
-      lossN++;
-      const done = s + 1;
-      if (done % evalEvery === 0 || done === steps) {
-        curve.push(await evalAt(done, lossSum / lossN));
-        lossSum = lossN = 0;
-      }
-      if (snapshotAt.has(done)) snapshots.set(done, await t.read());
-      opts.onProgress?.({ label, done, total: steps });
-    }
-    let final: Run['final'] = null;
-    let conf: Run['confusion'] = null;
-    let gallery: Run['gallery'];
-    let unlabelled: Uint8Array | undefined;
-    if (!diverged) {
-      if (o.unlabelled) unlabelled = await t.predict(o.unlabelled.x, o.unlabelled.m);
-      const testPred = await t.predict(data.test.x, data.test.m);
-      final = { trainAcc: accuracy(await t.predict(data.train.x, data.train.m), data.train.y), testAcc: accuracy(testPred, data.test.y) };
-      conf = confusion(testPred, data.test.y);
-      if (o.gallery) {
-        // Confidence comes from the same forward pass for every trainer (the scratch one, on the
-        // trainer's final weights), so the wrong-digit gallery ranks all trainers alike.
-        const probs = probabilities(await t.read(), data.test.x, data.test.m, { activation: plan.activation });
-        gallery = { predictions: o.gallery.map((i) => testPred[i]), wrong: mostConfidentlyWrong(probs, data.test.y, GALLERY_WRONG) };
-      }
-    }
-    return {
-      run: {
-        trainer: id,
-        seed,
-        lr,
-        status: diverged ? 'diverged' : 'ok',
-        ...(diverged ? { diverged } : {}),
-        stepsDone: ms.length,
-        curve,
-        final,
-        confusion: conf,
-        timing: stats(ms, plan.batchSize, warmupSteps, ranOn(id, plan)),
-        ...(gallery ? { gallery } : {}),
-      },
-      snapshots,
-      unlabelled,
-    };
-  } finally {
-    t.dispose();
-  }
-}
 
 function relL2Of(a: Float32Array, b: Float32Array): number {
   return agreement(a, b).relL2;
@@ -297,6 +135,13 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
   const sweep: SweepResult[] = [];
 
   const gallerySeed = rp.seeds[0];
+  // the hand-written trainers run in their own worker thread; tfjs runs here
+  const isolate: ScratchIsolate | null = opts.isolate !== false && rp.trainers.some(isScratchTrainer) ? createScratchIsolate(data, curveTrain) : null;
+  const train = (id: TrainerId, seed: number, init: Params, o: TrainOptions): Promise<TrainerRun> =>
+    isolate && isScratchTrainer(id)
+      ? isolate.train(id, rp, seed, init, opts, o)
+      : trainOne(makeTrainer(id, rp, o.lrScale), ranOn(id, rp, false), id, rp, data, seed, init, curveTrain, opts, o);
+  try {
   const galleryIdx = Array.from(permutation(rng(gallerySeed, 'gallery'), data.test.m).subarray(0, Math.min(GALLERY_SAMPLE, data.test.m)));
 
   // Weights are kept after these steps, for the drift tables and the agreement checkpoints: at most
@@ -317,7 +162,7 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
     const finished: { run: Run; labels?: Uint8Array }[] = [];
     // Alternate which trainer runs first, so none always runs on a cold (or warm) machine.
     for (const id of rotate(rp.trainers, si)) {
-      const { run, snapshots, unlabelled } = await trainOne(id, rp, data, seed, init, curveTrain, opts, {
+      const { run, snapshots, unlabelled } = await train(id, seed, init, {
         snapshotAt,
         label: `seed ${seed} · ${id}`,
         gallery: si === 0 ? galleryIdx : undefined,
@@ -361,7 +206,7 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
     if (rp.sweep) {
       for (const scale of rp.sweep) {
         for (const id of rp.trainers) {
-          const { run } = await trainOne(id, rp, data, seed, init, curveTrain, opts, { snapshotAt: new Set(), label: `seed ${seed} · sweep ${id} ×${scale}`, lrScale: scale, curve: false });
+          const { run } = await train(id, seed, init, { snapshotAt: new Set(), label: `seed ${seed} · sweep ${id} ×${scale}`, lrScale: scale, curve: false });
           sweep.push({ trainer: id, seed, scale, lr: run.lr, status: run.status, testAcc: run.final?.testAcc ?? null });
         }
       }
@@ -387,4 +232,7 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
   };
   if (chosen) opts.onSubmission?.(chosen.labels);
   return results;
+  } finally {
+    isolate?.dispose();
+  }
 }

@@ -23,3 +23,13 @@ export const SPEED_PAIRS: readonly (readonly [TrainerId, TrainerId])[] = [
   ['scratch-adam', 'tfjs-adam'],
   ['scratch-simd-adam', 'tfjs-adam'],
 ];
+
+/** The learning rate of a trainer in a plan: the Adam trainers' or the gradient-descent ones'. */
+export function trainerLr(id: TrainerId, plan: { lr: number; adamLr: number }): number {
+  return isAdamTrainer(id) ? plan.adamLr : plan.lr;
+}
+
+/** The learning rate of epoch e (from 0): α0 / (1 + decay·e). */
+export function decayedLr(lr0: number, decay: number, epoch: number): number {
+  return lr0 / (1 + decay * epoch);
+}

@@ -298,7 +298,7 @@ function timingSection(r: Results): string {
   return [
     table(['trainer', 'ran on', 'training time s', 'step median ms', 'step p25–p75 ms (per seed)', 'samples/s', 'vs fastest'], rows),
     '',
-    `Step times exclude evaluation and the ${r.runs[0]?.timing.warmupSteps ?? 0} warm-up steps run before timing. Trainers run one after another; their order rotates with the seed.`,
+    `Step times exclude evaluation and the ${r.runs[0]?.timing.warmupSteps ?? 0} warm-up steps run before timing; samples/s is at the median step time (as in \`npm run bench\`). Trainers run one after another, their order rotating with the seed: tfjs on the calling thread, the hand-written trainers in a worker thread of their own that never loads tfjs (tfjs-wasm's heap growth would otherwise slow every typed-array access on the calling thread by ~30%; see the README).`,
   ].join('\n');
 }
 

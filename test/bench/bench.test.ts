@@ -17,7 +17,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 // reports/; hence the absolute paths of the tsx loader and of the script.
 const cwd = join(out, 'cwd');
 mkdirSync(cwd);
-const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')).href;
 function bench(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'bench', 'run.ts'), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -47,14 +47,14 @@ describe('npm run bench -- --smoke', () => {
       expect(res.rows.some((r) => r.suite === s && r.backend === 'js'), `${s} scratch`).toBe(true);
     }
     const step = res.rows.filter((r) => r.suite === 'step').map((r) => `${r.impl}/${r.threads}`);
-    for (const impl of ['scratch-gd/0', 'scratch-adam/0', 'scratch-gd/1', 'tfjs-sgd/0', 'tfjs-adam/0']) expect(step).toContain(impl);
+    for (const impl of ['scratch-gd/0', 'scratch-adam/0', 'scratch-gd/1', 'scratch-simd-gd/0', 'scratch-simd-gd/1', 'scratch-simd-adam/0', 'tfjs-sgd/0', 'tfjs-adam/0']) expect(step).toContain(impl);
     for (const u of res.unavailable) expect(u.why).not.toBe('');
   });
 
   it('every row has every column: median, spread, n, samples/s, GFLOP/s, % ceiling and the ratios', () => {
     const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
     // each ceiling kernel on both thread kinds
-    expect(res.ceilings.map((c) => `${c.kernel} / ${c.thread}`).sort()).toEqual(['scalar dot / calling thread', 'scalar dot / worker thread', 'scalar sparse 10-row / calling thread', 'scalar sparse 10-row / worker thread']);
+    expect(res.ceilings.map((c) => `${c.kernel} / ${c.thread}`).sort()).toEqual(['scalar dot / worker thread', 'scalar sparse 10-row / calling thread', 'scalar sparse 10-row / worker thread', 'simd dot / worker thread', 'simd sparse 3-vector / worker thread']);
     for (const c of res.ceilings) expect(num(c.gflops)).toBe(true);
     for (const r of res.rows) {
       for (const k of ['medianMs', 'p25Ms', 'p75Ms', 'n'] as const) expect(num(r[k]), `${r.id} ${k}`).toBe(true);
@@ -70,9 +70,12 @@ describe('npm run bench -- --smoke', () => {
         expect(num(r.executedFlopsPerCall), `${r.id} executed`).toBe(true);
         expect(r.executedGflops!, r.id).toBeLessThan(r.denseGflops!);
         expect(num(r.pctCeiling), `${r.id} % ceiling`).toBe(true);
-        expect(r.ceilingOf).toBe(`scalar sparse 10-row, ${r.threads > 0 ? 'worker' : 'calling'} thread`);
+        expect(r.ceilingOf).toBe(`${r.backend === 'wasm-simd' ? 'simd sparse 3-vector' : 'scalar sparse 10-row'}, worker thread`);
+        // hand-written rows run on worker threads: the isolate, or a pool
+        expect(r.ranOn).toBe(r.threads > 0 ? `${r.threads} worker thread${r.threads > 1 ? 's' : ''}` : 'own worker thread');
       } else {
         expect(r.executedGflops).toBe(r.denseGflops); // tfjs and numpy do every product
+        if (r.backend !== 'numpy') expect(r.ranOn).toBe('calling thread');
       }
     }
     const ref = res.rows.find((r) => r.suite === 'step' && r.impl === 'tfjs-sgd' && r.backend === 'wasm' && r.size === '64');
@@ -99,6 +102,7 @@ describe('npm run bench -- --smoke', () => {
   it('prints the table and the goals; bench.md has every column and the environment', () => {
     for (const c of COLUMNS) expect(stdout).toContain(c);
     expect(stdout).toMatch(/ceiling scalar sparse 10-row \(worker thread\): [\d.]+ GFLOP\/s/);
+    expect(stdout).toMatch(/ceiling simd sparse 3-vector \(worker thread\): [\d.]+ GFLOP\/s/);
     expect(stdout).toMatch(/step at batch 64 vs tfjs-wasm SGD/);
     const md = readFileSync(join(out, 'bench.md'), 'utf8');
     for (const c of COLUMNS.slice(1)) expect(md).toContain(`| ${c.replace(/\|/g, '\\|')} `);

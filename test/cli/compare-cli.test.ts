@@ -9,7 +9,7 @@ import { csvText, csvTextUnlabelled, embeddedRaw, writeIdxDir } from '../data/ut
 
 const root = new URL('../..', import.meta.url).pathname;
 // as `npm run compare` does: one node process with the tsx loader (no tsx wrapper process in between)
-const node = (args: string[]) => [process.execPath, ['--import', 'tsx', 'src/cli/compare.ts', ...args]] as const;
+const node = (args: string[]) => [process.execPath, ['--import', 'tsx/esm', 'src/cli/compare.ts', ...args]] as const;
 const dirs: string[] = [];
 const tmp = () => {
   const d = mkdtempSync(join(tmpdir(), 'mnist-duel-cli-'));

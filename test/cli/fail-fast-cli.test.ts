@@ -40,7 +40,7 @@ function cli(script: string, args: string[], opts: { rss?: boolean; onSpawn?: (p
   const rssFile = join(rssDir, `rss-${Math.random().toString(36).slice(2)}`);
   const pre = opts.rss ? ['--import', rssHook] : [];
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...pre, '--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [...pre, '--import', 'tsx/esm', script, ...args], {
     cwd: root,
     env: { ...process.env, FORCE_COLOR: '0', RSS_FILE: rssFile },
   });

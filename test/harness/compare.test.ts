@@ -140,6 +140,13 @@ describe('compare, smoke preset', () => {
     expect(withoutTimings(b)).toEqual(withoutTimings(a));
   });
 
+  it('the hand-written trainers run in their own worker thread, with the same results as on the calling thread', async () => {
+    for (const r of a.runs) expect(r.timing.ranOn, r.trainer).toBe(r.trainer.startsWith('scratch-') ? 'own worker thread' : 'calling thread');
+    const here: Results = JSON.parse(JSON.stringify(await runPlan(plan, data, { command: 'test', isolate: false })));
+    for (const r of here.runs) expect(r.timing.ranOn).toBe('calling thread');
+    expect(withoutTimings(here)).toEqual(withoutTimings(a));
+  });
+
   it('the scratch trainers on 2 worker threads give the same runs, bit for bit, as on the calling thread', async () => {
     const t: Results = JSON.parse(JSON.stringify(await runPlan({ ...plan, threads: 2 }, data, { command: 'test' })));
     const strip = (r: Results) => (withoutTimings(r) as Results).runs.filter((x) => x.trainer.startsWith('scratch-'));

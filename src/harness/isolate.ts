@@ -1,0 +1,124 @@
+/**
+ * The hand-written trainers' runs, in a worker thread of their own: a V8 isolate that never loads tfjs, so
+ * no ArrayBuffer is ever detached in it and V8 keeps its "no ArrayBuffer was ever detached" fast path for
+ * typed arrays. In the main isolate tfjs-wasm's heap growth (WebAssembly.Memory.grow) detaches one as soon
+ * as a tensor outgrows its initial heap, and every typed-array access of JavaScript code there is ~30%
+ * slower from then on (measured; the README has the story). `npm run bench` times the same code in the
+ * same kind of isolate (bench/isolate.ts), so the two reports agree.
+ *
+ * A whole run (warm-up, timed steps, curve points, final evaluation) happens in the worker, so no per-step
+ * thread hand-off is timed. Same code, same data, same operations: results are bit-identical to a run on
+ * the calling thread (tested). The worker loads this file through tsx's CommonJS API, in-thread, as
+ * threads.ts does: no loader hooks.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, MessageChannel, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { UserError } from '../core/errors.ts';
+import type { Batch, Params } from '../core/types.ts';
+import type { Dataset, Unlabelled } from '../data/index.ts';
+import { sharedBatch } from '../scratch/threads.ts';
+import { makeScratchTrainer } from './scratch-trainers.ts';
+import type { TrainerId } from './trainers.ts';
+import { ranOn, trainOne, type ProgressEvent, type ResolvedPlan, type TrainOptions, type TrainRunOptions, type TrainerRun } from './train.ts';
+
+type Job = { id: TrainerId; plan: ResolvedPlan; seed: number; init: Params; o: Omit<TrainOptions, 'unlabelled'>; predict: boolean };
+type Reply = { type: 'progress'; e: ProgressEvent } | { type: 'done'; result: TrainerRun } | { type: 'error'; message: string; stack?: string; user: boolean };
+interface Boot {
+  kind: 'mnist-duel-scratch-isolate';
+  data: Dataset;
+  curveTrain: Batch;
+  unlabelled?: Unlabelled;
+  port: MessagePort;
+}
+
+export interface ScratchIsolate {
+  train(id: TrainerId, plan: ResolvedPlan, seed: number, init: Params, opts: TrainRunOptions, o: TrainOptions): Promise<TrainerRun>;
+  dispose(): void;
+}
+
+const share = (b: Batch): Batch => (b.x.buffer instanceof SharedArrayBuffer ? b : sharedBatch(b));
+
+/** One worker for all hand-written runs of a plan; the data go to it once, in shared memory. */
+export function createScratchIsolate(data: Dataset, curveTrain: Batch): ScratchIsolate {
+  const shared: Dataset = { ...data, train: share(data.train), test: share(data.test) };
+  // curveTrain is a prefix of train (or train itself): a view of the shared copy, not another copy
+  const curve: Batch = curveTrain.m === data.train.m ? shared.train : { x: shared.train.x.subarray(0, curveTrain.x.length), y: shared.train.y.subarray(0, curveTrain.m), m: curveTrain.m };
+  let unlabelled: Unlabelled | undefined;
+  if (data.unlabelled) {
+    const x = new Float32Array(new SharedArrayBuffer(data.unlabelled.x.byteLength));
+    x.set(data.unlabelled.x);
+    unlabelled = { ...data.unlabelled, x };
+  }
+  const { port1, port2 } = new MessageChannel();
+  const require = createRequire(import.meta.url);
+  const self = fileURLToPath(import.meta.url);
+  const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).require(${JSON.stringify(self)}, ${JSON.stringify(self)});`;
+  const boots: Boot = { kind: 'mnist-duel-scratch-isolate', data: { ...shared, unlabelled: undefined }, curveTrain: curve, unlabelled, port: port2 };
+  // execArgv []: not the parent's loader hooks
+  const worker = new Worker(boot, { eval: true, workerData: boots, transferList: [port2], execArgv: [] });
+  worker.unref();
+  port1.unref();
+  let failed: Error | null = null;
+  worker.on('error', (e) => (failed = e));
+  return {
+    async train(id, plan, seed, init, opts, o) {
+      if (failed) throw failed;
+      port1.ref();
+      const onAbort = () => port1.postMessage({ type: 'abort' });
+      opts.signal?.addEventListener('abort', onAbort);
+      try {
+        const { unlabelled: want, ...rest } = o;
+        port1.postMessage({ type: 'job', job: { id, plan, seed, init, o: rest, predict: want !== undefined } satisfies Job });
+        return await new Promise<TrainerRun>((resolve, reject) => {
+          const onExit = () => reject(failed ?? new Error('scratch isolate: the worker exited'));
+          worker.once('exit', onExit);
+          port1.on('message', function on(m: Reply) {
+            if (m.type === 'progress') return opts.onProgress?.(m.e);
+            port1.off('message', on);
+            worker.off('exit', onExit);
+            if (m.type === 'done') resolve(m.result);
+            else reject(Object.assign(m.user ? new UserError(m.message) : new Error(m.message), { stack: m.stack }));
+          });
+        });
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+        port1.unref();
+      }
+    },
+    dispose() {
+      port1.close();
+      void worker.terminate();
+    },
+  };
+}
+
+// ---- the worker side ----
+
+function workerMain({ data, curveTrain, unlabelled, port }: Boot): void {
+  let abort = new AbortController();
+  port.on('message', async (m: { type: 'job'; job: Job } | { type: 'abort' }) => {
+    if (m.type === 'abort') return abort.abort();
+    abort = new AbortController();
+    const { id, plan, seed, init, o, predict } = m.job;
+    let last = 0;
+    const onProgress = (e: ProgressEvent) => {
+      // at most every 100 ms (and the last step): the main thread only draws a progress line
+      const now = performance.now();
+      if (e.done === e.total || now - last > 100) {
+        last = now;
+        port.postMessage({ type: 'progress', e } satisfies Reply);
+      }
+    };
+    try {
+      const t = makeScratchTrainer(id, plan, o.lrScale);
+      const result = await trainOne(t, ranOn(id, plan, true), id, plan, data, seed, init, curveTrain, { onProgress, signal: abort.signal }, { ...o, unlabelled: predict ? unlabelled : undefined });
+      port.postMessage({ type: 'done', result } satisfies Reply);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      port.postMessage({ type: 'error', message: err.message, stack: err.stack, user: e instanceof UserError } satisfies Reply);
+    }
+  });
+}
+
+if (!isMainThread && (workerData as Boot | undefined)?.kind === 'mnist-duel-scratch-isolate') workerMain(workerData as Boot);
