@@ -52,6 +52,7 @@ await main(async (signal) => {
   const forwardSizes = args.smoke ? [1, 64] : [1, 64, 1000];
   const ctx = {
     data,
+    testPlain: loaded.test,
     backends: backends.map((b) => b.name as BackendName),
     sizes,
     forwardSizes,

@@ -95,7 +95,11 @@ export interface TaskSpec {
 }
 
 export interface SuiteContext {
+  /** in SharedArrayBuffers, so worker pools read batches in place (training suites) */
   data: Dataset;
+  /** the test images in an ordinary ArrayBuffer, for the forward suite (no pools there): copying a batch
+   *  out of shared memory is up to 1.5× slower, for every implementation (measured) */
+  testPlain: Batch;
   backends: BackendName[];
   sizes: number[]; // small batch sizes of the notebook's network, e.g. [1, 64, 128]
   forwardSizes: number[]; // batch sizes of its forward suite, e.g. [1, 64, 1000]
@@ -210,7 +214,7 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
     if (suites.includes('forward')) {
       for (const m of testSizes) {
         const full = !deep && ctx.full && m === data.test.m;
-        const next = cycler(batchesOf(data.test, m));
+        const next = cycler(batchesOf(ctx.testPlain, m));
         const dense = m * flops.forward;
         const s = scratchOf(net, init, 'gd');
         const c = counted(() => {

@@ -17,7 +17,8 @@ Trains every trainer from the same initial weights on the same batches, per seed
                        smoke     seconds: 2,000 train / 1,000 test images, 1 epoch
                        deep      the deeper seed: 784 → 400 → 100 → 10, He init, dropout keep
                                  0.4 / 0.5, Adam α = 0.005 (β1 0.8, β2 0.999), decay 1e-5,
-                                 batch 256, ${DEEP_EPOCHS} epochs, 1 seed               (≤ 10 min on 2 cores)
+                                 batch 256, ${DEEP_EPOCHS} epochs, 1 seed, every trainer but tfjs-sgd
+                                 (a tfjs step takes ~85 ms here; ~7 min on 2 cores)
                        deep-smoke  the deep preset in seconds: 2,048 train / 500 test images, 1 epoch
   --seeds LIST       comma-separated seeds, e.g. 1,2,3                 (integers 0..2147483647)
   --trainers LIST    any of ${TRAINER_IDS.join(', ')}

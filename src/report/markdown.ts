@@ -32,7 +32,7 @@ export function table(head: string[], rows: string[][], align?: string[]): strin
 }
 
 /** a difference in accuracy, in percentage points with a sign: +0.23 */
-export const pts = (x: number): string => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(100 * x).toFixed(2)}`;
+export const pts = (x: number): string => (x === 0 ? '0.00' : `${x > 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(2)}`);
 export const ciText = (ci: [number, number]): string => `[${pts(ci[0])}, ${pts(ci[1])}]`;
 const seedsText = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
 
@@ -78,9 +78,9 @@ function verdict(r: Results): string {
   const speed = SPEED_PAIRS.map(([a, b]) => ({ a, b, q: speedRatio(r, a, b) })).filter((x) => x.q !== null);
   if (speed.length > 0) {
     const be = r.environment.tfjs?.name ?? 'no backend';
-    const where = [...new Set(speed.map((x) => r.runs.find((y) => y.trainer === x.a)?.timing.ranOn))].join(', ');
+    const where = [...new Set(speed.map((x) => r.runs.find((y) => y.trainer === x.a)?.timing.ranOn))].map((w) => (w === 'own worker thread' ? 'in a worker thread of their own' : `on ${w === 'calling thread' ? 'the calling thread' : w}`)).join(', ');
     const parts = speed.map(({ a, b, q }) => `${a} runs at **${q!.mean.toFixed(2)}×** the samples/s of ${b}` + (q!.ratios.length > 1 ? ` (per seed ${q!.min.toFixed(2)}–${q!.max.toFixed(2)}×)` : ''));
-    lines.push(`- **Speed, hand-written vs tfjs on ${be}:** ${parts.join('; ')}. The hand-written trainers ran on the ${where}; see Timing.`);
+    lines.push(`- **Speed, hand-written vs tfjs on ${be}:** ${parts.join('; ')}. The hand-written trainers ran ${where}, tfjs on the calling thread; see Timing.`);
   }
   if (r.agreement.length > 0) {
     const worst = Math.max(...r.agreement.flatMap((a) => a.tensors.map((t) => t.scratchVsTfjs.relL2)));

@@ -30,7 +30,7 @@ export const VARIANTS = {
   plain: { source: SOURCE, file: 'scratch-simd.wasm', flags: COMMON },
   shared: { source: SOURCE, file: 'scratch-simd-shared.wasm', flags: [...COMMON, '--enable', 'threads', '--sharedMemory'] },
   // the bench's SIMD ceilings (bench/ceiling.ts): a module with its own small memory
-  ceiling: { source: 'assembly/ceiling.ts', file: 'ceiling.wasm', flags: ['-O3', '--noAssert', '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '--initialMemory', '1', '--maximumMemory', '2'] },
+  ceiling: { source: 'assembly/ceiling.ts', file: 'ceiling.wasm', flags: ['-O3', '--noAssert', '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '--initialMemory', '1', '--maximumMemory', '1'] },
 } as const;
 export type Variant = keyof typeof VARIANTS;
 
