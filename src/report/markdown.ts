@@ -133,7 +133,10 @@ function planSection(r: Results): string {
       ['schedule', `batch ${batch}, ${p.steps} steps (${p.stepsPerEpoch} per epoch), curve point every ${p.evalEvery} steps`],
       ['learning rates', `GD/SGD α = ${p.lr}; Adam α = ${p.adamLr} (β1 ${p.beta1}, β2 ${p.beta2}, ε 1e-7)${p.lrDecay > 0 ? `; decay α0/(1 + ${p.lrDecay}·epoch)` : ''}`],
       ['seeds', p.seeds.join(', ')],
-      ['scratch threads', p.threads > 0 ? `${p.threads} worker thread${p.threads > 1 ? 's' : ''} for the scratch trainers (bit-identical to none)` : 'none: the scratch trainers run on the calling thread'],
+      ['scratch threads', (() => {
+        const where = [...new Set(r.runs.filter((x) => x.trainer.startsWith('scratch-')).map((x) => x.timing.ranOn))].join(', ') || 'none ran';
+        return p.threads > 0 ? `${p.threads} worker thread${p.threads > 1 ? 's' : ''} per hand-written trainer (bit-identical to none); ran on: ${where}` : `none (the hand-written trainers ran on: ${where})`;
+      })()],
       ['tfjs backend', tf],
       ['machine', `${e.cpu}, ${e.cores} cores, ${e.os}, Node ${e.node}`],
       ['commit, date', `${e.commit ?? 'n/a'}, ${e.date}`],
@@ -350,6 +353,13 @@ function driftSection(r: Results): string {
     const pts = d.points.length > 10 ? d.points.filter((_, i) => i % Math.ceil(d.points.length / 10) === 0 || i === d.points.length - 1) : d.points;
     parts.push(table(['step', ...r.tensors], pts.map((p) => [String(p.step), ...r.tensors.map((k) => sci(p.relL2[k]))])));
     parts.push('');
+  }
+  const far = r.drift.filter((d) => Math.max(...r.tensors.map((k) => d.points.at(-1)?.relL2[k] ?? 0)) > 1e-3);
+  if (far.length > 0) {
+    parts.push(
+      `Where a drift jumps by orders of magnitude from one point to the next (${far.map((d) => `${d.pair[0]} vs ${d.pair[1]}`).join(', ')}), a ReLU unit has flipped: its pre-activation for some sample was within rounding of 0, on in one implementation and off in the other, which changes that sample's whole contribution to the unit's gradient at once. From then on training carries the difference along, and Adam, which scales every coordinate's step to about α, grows it fastest. This happens in float32 whatever the code (the first flip here came after ${Math.min(...far.map((d) => d.points.find((p) => Math.max(...r.tensors.map((k) => p.relL2[k])) > 1e-4)?.step ?? Infinity))} steps or fewer); compare the twins' test accuracies above rather than their weights after it.`,
+      '',
+    );
   }
   return parts.join('\n').trimEnd();
 }
