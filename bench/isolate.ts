@@ -7,9 +7,8 @@
  * src/harness/isolate.ts, so the two reports agree.) The worker builds the same tasks from the same
  * context and runs, per request, one tinybench Bench of the tasks asked for, in the order asked.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { isMainThread, MessageChannel, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, MessageChannel, workerData, type MessagePort } from 'node:worker_threads';
+import { tsWorker } from '../src/core/workers.ts';
 import { Bench } from 'tinybench';
 import type { SuiteName } from './args.ts';
 import { buildSuites, type SuiteContext, type TaskSpec } from './suites.ts';
@@ -40,11 +39,8 @@ export interface BenchIsolate {
 /** ctx.data must be in shared memory (sharedBatch); no tfjs and no pools in the isolate. */
 export function createBenchIsolate(suites: SuiteName[], ctx: SuiteContext): BenchIsolate {
   const { port1, port2 } = new MessageChannel();
-  const require = createRequire(import.meta.url);
-  const self = fileURLToPath(import.meta.url);
-  const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).require(${JSON.stringify(self)}, ${JSON.stringify(self)});`;
   const data: Boot = { kind: 'mnist-duel-bench-isolate', suites, ctx: { ...ctx, backends: [], threads: [] }, port: port2 };
-  const worker = new Worker(boot, { eval: true, workerData: data, transferList: [port2], execArgv: [] });
+  const worker = tsWorker(import.meta.url, data, [port2]);
   worker.unref();
   port1.unref();
   let failed: Error | null = null;

@@ -8,12 +8,10 @@
  *
  * A whole run (warm-up, timed steps, curve points, final evaluation) happens in the worker, so no per-step
  * thread hand-off is timed. Same code, same data, same operations: results are bit-identical to a run on
- * the calling thread (tested). The worker loads this file through tsx's CommonJS API, in-thread, as
- * threads.ts does: no loader hooks.
+ * the calling thread (tested). The worker is started by tsWorker (src/core/workers.ts).
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { isMainThread, MessageChannel, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, MessageChannel, workerData, type MessagePort } from 'node:worker_threads';
+import { tsWorker } from '../core/workers.ts';
 import { UserError } from '../core/errors.ts';
 import type { Batch, Params } from '../core/types.ts';
 import type { Dataset, Unlabelled } from '../data/index.ts';
@@ -51,12 +49,8 @@ export function createScratchIsolate(data: Dataset, curveTrain: Batch): ScratchI
     unlabelled = { ...data.unlabelled, x };
   }
   const { port1, port2 } = new MessageChannel();
-  const require = createRequire(import.meta.url);
-  const self = fileURLToPath(import.meta.url);
-  const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).require(${JSON.stringify(self)}, ${JSON.stringify(self)});`;
   const boots: Boot = { kind: 'mnist-duel-scratch-isolate', data: { ...shared, unlabelled: undefined }, curveTrain: curve, unlabelled, port: port2 };
-  // execArgv []: not the parent's loader hooks
-  const worker = new Worker(boot, { eval: true, workerData: boots, transferList: [port2], execArgv: [] });
+  const worker = tsWorker(import.meta.url, boots, [port2]);
   worker.unref();
   port1.unref();
   let failed: Error | null = null;

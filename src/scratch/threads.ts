@@ -23,10 +23,9 @@
  * sent to the workers once); any other batch is copied into a shared staging buffer first, and so are
  * dropout masks.
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, MessageChannel, receiveMessageOnPort, workerData, type MessagePort, type Worker } from 'node:worker_threads';
+import { tsWorker } from '../core/workers.ts';
 import { ACTIVATIONS, INPUT as INPUT_, hiddenOf, type Activation, type Batch, type Layer, type Params } from '../core/types.ts';
 import { UserError } from '../core/errors.ts';
 import { addSums, BLOCK, blockSums, createWorkspace, finishGradients, gradientsInto, sgdUpdate, sumsLength, sumsView, type GradSums } from './network.ts';
@@ -141,28 +140,18 @@ export function createThreadPool(threads: number, layerSizes: readonly number[],
   const ports: MessagePort[] = [];
   const workers: Worker[] = [];
 
-  // Workers load this file through tsx's CommonJS API: it compiles in-thread, so nothing detaches an
-  // ArrayBuffer in the worker's isolate (tsx's ESM hooks, Node's --import, would).
-  const require = createRequire(import.meta.url);
-  const tsxApi = require.resolve('tsx/cjs/api');
-  const self = fileURLToPath(import.meta.url);
-  const boot = `
-    const { workerData } = require("node:worker_threads");
-    try {
-      require(${JSON.stringify(tsxApi)}).require(${JSON.stringify(self)}, ${JSON.stringify(self)});
-    } catch (e) {
+  // a worker that cannot load this file says so through the shared error buffer
+  const onBootError = `
       const msg = new TextEncoder().encode(String(e && e.stack || e)).subarray(0, ${ERR_BYTES});
       new Uint8Array(workerData.shared.err).set(msg);
       const ctrl = new Int32Array(workerData.shared.ctrl);
       Atomics.store(ctrl, ${ERR}, 1);
       Atomics.add(ctrl, ${READY}, 1);
-      Atomics.notify(ctrl, ${READY});
-    }`;
+      Atomics.notify(ctrl, ${READY});`;
   for (let id = 0; id < threads; id++) {
     const { port1, port2 } = new MessageChannel();
     const data: BootData = { kind: 'mnist-duel-scratch-worker', id, threads, sizes, shared, port: port2 };
-    // execArgv []: a parent started with `--import tsx` must not pass its ESM hooks on to the worker
-    const w = new Worker(boot, { eval: true, workerData: data, transferList: [port2], execArgv: [] });
+    const w = tsWorker(import.meta.url, data, [port2], onBootError);
     w.unref();
     port1.unref();
     workers.push(w);

@@ -18,10 +18,9 @@
  * Synchronisation and worker start-up follow src/scratch/threads.ts: Atomics on a control array, a short
  * spin before sleeping while the threads leave a core free, and workers that load this file through
  * tsx's CommonJS API. */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, MessageChannel, receiveMessageOnPort, workerData, type MessagePort, type Worker } from 'node:worker_threads';
+import { tsWorker } from '../core/workers.ts';
 import { ACTIVATIONS, INPUT, hiddenOf, type Activation, type Batch } from '../core/types.ts';
 import { createEngine, instantiate, loadModule, stage, views, type Engine, type Validate } from './engine.ts';
 import { BLOCK, MAX_MEMORY_BYTES, sumsBytesOf, type Layout } from './layout.ts';
@@ -90,27 +89,20 @@ export function createSimdPool(threads: number, sizes: readonly number[], adam: 
   const errBuf = new SharedArrayBuffer(ERR_BYTES);
   const ctrl = new Int32Array(ctrlBuf);
   const hidden = hiddenOf(sizes);
-  const require = createRequire(import.meta.url);
-  const tsxApi = require.resolve('tsx/cjs/api');
-  const self = fileURLToPath(import.meta.url);
-  const boot = `
-    const { workerData } = require("node:worker_threads");
-    try {
-      require(${JSON.stringify(tsxApi)}).require(${JSON.stringify(self)}, ${JSON.stringify(self)});
-    } catch (e) {
+  // a worker that cannot load this file says so through the shared error buffer
+  const onBootError = `
       const msg = new TextEncoder().encode(String(e && e.stack || e)).subarray(0, ${ERR_BYTES});
       new Uint8Array(workerData.err).set(msg);
       const ctrl = new Int32Array(workerData.ctrl);
       Atomics.store(ctrl, ${ERR}, 1);
       Atomics.add(ctrl, ${READY}, 1);
-      Atomics.notify(ctrl, ${READY});
-    }`;
+      Atomics.notify(ctrl, ${READY});`;
   const workers: Worker[] = [];
   const ports: MessagePort[] = [];
   for (let id = 0; id < threads; id++) {
     const { port1, port2 } = new MessageChannel();
     const data: BootData = { kind: 'mnist-duel-simd-worker', id, threads, module, memory: engine.memory, layout: engine.layout, ctrl: ctrlBuf, err: errBuf, port: port2 };
-    const w = new Worker(boot, { eval: true, workerData: data, transferList: [port2], execArgv: [] });
+    const w = tsWorker(import.meta.url, data, [port2], onBootError);
     w.unref();
     port1.unref();
     workers.push(w);
