@@ -25,8 +25,8 @@ Trains every trainer from the same initial weights on the same batches, per seed
   --epochs N         passes over the training set (full batch: iterations)
   --iterations N     total steps (overrides --epochs)
   --batch N|full     samples per step, or the whole training set
-  --lr X             learning rate of scratch-gd and tfjs-sgd          (default 0.1)
-  --adam-lr X        learning rate of tfjs-adam and scratch-adam       (default 0.001)
+  --lr X             learning rate of the gradient-descent trainers   (default 0.1)
+  --adam-lr X        learning rate of the Adam trainers               (default 0.001)
   --layers LIST      hidden-layer widths, e.g. 400,100                 (default 10)
   --hidden N         one hidden layer of N units (--layers N)
   --keep LIST        dropout keep probability per hidden layer, in (0, 1]; 1 = no dropout
@@ -47,7 +47,7 @@ Trains every trainer from the same initial weights on the same batches, per seed
   --test-limit N     test on the first N test images
   --eval-every N     a learning-curve point every N steps (default: ~20 points)
   --sweep lr         also sweep learning rates (×0.1 … ×30 of --lr / --adam-lr) and chart them
-  --threads N        run the scratch trainers' steps on N worker threads (0: none; bit-identical
+  --threads N        run the hand-written trainers' steps on N worker threads (0: none; bit-identical
                      results)                                          (default 0)
   --out DIR          where to write the report                         (default reports)
   --help             this text
