@@ -164,7 +164,7 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
     tasks.push({ ...rest, size, weight: weightOf(t.m), id: `${t.suite}${net} · ${who} · ${t.backend} · ${size}` });
   };
 
-  const scratchOf = (net: NetSpec, init: Params, opt: 'gd' | 'adam', threads = 0): ScratchTrainer => {
+  const scratchOf = (init: Params, opt: 'gd' | 'adam', threads = 0): ScratchTrainer => {
     const t = opt === 'gd' ? createScratchTrainer({ lr: LR_SGD, threads }) : createScratchAdamTrainer({ lr: LR_ADAM, threads });
     t.load(init);
     trainers.push(t);
@@ -216,7 +216,7 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
         const full = !deep && ctx.full && m === data.test.m;
         const next = cycler(batchesOf(ctx.testPlain, m));
         const dense = m * flops.forward;
-        const s = scratchOf(net, init, 'gd');
+        const s = scratchOf(init, 'gd');
         const c = counted(() => {
           const b = next();
           return s.predict(b.x, b.m);
@@ -273,13 +273,13 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
           const adam = m * flops.gradients + ADAM_FLOPS_PER_PARAM * P;
           const base = { suite: 'step' as const, net: net.name, dropout, m, full, async: false };
           for (const [impl, dense, extra] of [['scratch-gd', sgd, SGD_FLOPS_PER_PARAM * P], ['scratch-adam', adam, ADAM_FLOPS_PER_PARAM * P]] as const) {
-            const t = scratchOf(net, init, impl === 'scratch-gd' ? 'gd' : 'adam');
+            const t = scratchOf(init, impl === 'scratch-gd' ? 'gd' : 'adam');
             const next = source();
             const c = counted(() => t.step(...next()));
             add({ ...base, impl, backend: 'js', threads: 0, flops: dense, executed: perCall(t, c.calls, extra), fn: c.fn });
           }
           for (const th of ctx.threads) {
-            const t = scratchOf(net, init, 'gd', th);
+            const t = scratchOf(init, 'gd', th);
             const next = source();
             add({ ...base, impl: 'scratch-gd', backend: 'js', threads: th, flops: sgd, fn: () => t.step(...next()) });
           }

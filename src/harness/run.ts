@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, release, type } from 'node:os';
 import { maskStream, usesDropout } from '../core/dropout.ts';
 import { initParams } from '../core/init.ts';
-import { agreement } from '../core/metrics.ts';
+import { agreement, type Agreement } from '../core/metrics.ts';
 import { permutation, rng } from '../core/rng.ts';
 import { gather, stepsForEpochs } from '../core/schedule.ts';
 import { INPUT, netSizes, tensorNames, tensors, type Batch, type Params } from '../core/types.ts';
@@ -22,6 +22,20 @@ import { gradients as simdGradients } from '../simd/index.ts';
 import { isScratchTrainer, makeTrainer, trainerLr, TWINS, type Plan, type TrainerId } from './plan.ts';
 import { createScratchIsolate, type ScratchIsolate } from './isolate.ts';
 import { ranOn, trainOne, type ProgressEvent, type ResolvedPlan, type TrainOptions, type TrainRunOptions, type TrainerRun } from './train.ts';
+import {
+  AGREEMENT_PAIRS,
+  AGREEMENT_THRESHOLDS,
+  DIVERGENCE_LOSS,
+  RESULTS_SCHEMA,
+  RESULTS_VERSION,
+  type AgreementPoint,
+  type Drift,
+  type Environment,
+  type Results,
+  type Run,
+  type SweepResult,
+  type TensorAgreement,
+} from './results.ts';
 
 export type { ProgressEvent, ResolvedPlan };
 
@@ -36,23 +50,6 @@ export interface RunOptions extends TrainRunOptions {
 const CURVE_TRAIN_SAMPLES = 10_000;
 const GALLERY_SAMPLE = 16;
 const DRIFT_POINTS = 10;
-import {
-  AGREEMENT_PAIRS,
-  AGREEMENT_THRESHOLDS,
-  DIVERGENCE_LOSS,
-  RESULTS_SCHEMA,
-  RESULTS_VERSION,
-  type AgreementPoint,
-  type CurvePoint,
-  type Drift,
-  type Environment,
-  type Results,
-  type Run,
-  type SweepResult,
-  type TensorAgreement,
-  type WrongItem,
-} from './results.ts';
-import type { Agreement } from '../core/metrics.ts';
 
 
 export function resolvePlan(plan: Plan, data: Dataset): ResolvedPlan {
@@ -142,96 +139,96 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
       ? isolate.train(id, rp, seed, init, opts, o)
       : trainOne(makeTrainer(id, rp, o.lrScale), ranOn(id, rp, false), id, rp, data, seed, init, curveTrain, opts, o);
   try {
-  const galleryIdx = Array.from(permutation(rng(gallerySeed, 'gallery'), data.test.m).subarray(0, Math.min(GALLERY_SAMPLE, data.test.m)));
+    const galleryIdx = Array.from(permutation(rng(gallerySeed, 'gallery'), data.test.m).subarray(0, Math.min(GALLERY_SAMPLE, data.test.m)));
 
-  // Weights are kept after these steps, for the drift tables and the agreement checkpoints: at most
-  // DRIFT_POINTS of the curve points, evenly spread, always including the last.
-  const curveSteps = Array.from({ length: rp.steps }, (_, i) => i + 1).filter((s) => s % rp.evalEvery === 0 || s === rp.steps);
-  const snapshotAt = new Set(spread(curveSteps, DRIFT_POINTS));
-  const names = tensorNames(rp.sizes.length - 1);
+    // Weights are kept after these steps, for the drift tables and the agreement checkpoints: at most
+    // DRIFT_POINTS of the curve points, evenly spread, always including the last.
+    const curveSteps = Array.from({ length: rp.steps }, (_, i) => i + 1).filter((s) => s % rp.evalEvery === 0 || s === rp.steps);
+    const snapshotAt = new Set(spread(curveSteps, DRIFT_POINTS));
+    const names = tensorNames(rp.sizes.length - 1);
 
-  // Kaggle submission: every finished run predicts the unlabelled images; the most accurate run's are kept.
-  const toPredict = rp.submission ? data.unlabelled : undefined;
-  if (rp.submission && !toPredict) throw new Error('runPlan: plan.submission needs data.unlabelled');
-  let chosen: { run: Run; labels: Uint8Array } | null = null;
-  const better = (a: Run, b: Run | undefined) => !b || a.final!.testAcc > b.final!.testAcc; // ties: the earlier run
+    // Kaggle submission: every finished run predicts the unlabelled images; the most accurate run's are kept.
+    const toPredict = rp.submission ? data.unlabelled : undefined;
+    if (rp.submission && !toPredict) throw new Error('runPlan: plan.submission needs data.unlabelled');
+    let chosen: { run: Run; labels: Uint8Array } | null = null;
+    const better = (a: Run, b: Run | undefined) => !b || a.final!.testAcc > b.final!.testAcc; // ties: the earlier run
 
-  for (const [si, seed] of rp.seeds.entries()) {
-    const init = initParams(seed, rp.sizes, rp.init);
-    const snaps = new Map<TrainerId, Map<number, Params>>();
-    const finished: { run: Run; labels?: Uint8Array }[] = [];
-    // Alternate which trainer runs first, so none always runs on a cold (or warm) machine.
-    for (const id of rotate(rp.trainers, si)) {
-      const { run, snapshots, unlabelled } = await train(id, seed, init, {
-        snapshotAt,
-        label: `seed ${seed} · ${id}`,
-        gallery: si === 0 ? galleryIdx : undefined,
-        unlabelled: toPredict,
-      });
-      runs.push(run);
-      if (run.status === 'ok') {
-        snaps.set(id, snapshots);
-        finished.push({ run, labels: unlabelled });
+    for (const [si, seed] of rp.seeds.entries()) {
+      const init = initParams(seed, rp.sizes, rp.init);
+      const snaps = new Map<TrainerId, Map<number, Params>>();
+      const finished: { run: Run; labels?: Uint8Array }[] = [];
+      // Alternate which trainer runs first, so none always runs on a cold (or warm) machine.
+      for (const id of rotate(rp.trainers, si)) {
+        const { run, snapshots, unlabelled } = await train(id, seed, init, {
+          snapshotAt,
+          label: `seed ${seed} · ${id}`,
+          gallery: si === 0 ? galleryIdx : undefined,
+          unlabelled: toPredict,
+        });
+        runs.push(run);
+        if (run.status === 'ok') {
+          snaps.set(id, snapshots);
+          finished.push({ run, labels: unlabelled });
+        }
       }
-    }
-    // in plan order within the seed, so a tie goes to the trainer listed first
-    for (const id of rp.trainers) {
-      const f = finished.find((x) => x.run.trainer === id);
-      if (f?.labels && better(f.run, chosen?.run)) chosen = { run: f.run, labels: f.labels };
-    }
+      // in plan order within the seed, so a tie goes to the trainer listed first
+      for (const id of rp.trainers) {
+        const f = finished.find((x) => x.run.trainer === id);
+        if (f?.labels && better(f.run, chosen?.run)) chosen = { run: f.run, labels: f.labels };
+      }
 
-    // Gradient agreement on a fixed probe batch (with its own dropout masks when the plan drops): at the
-    // initial weights and along scratch-gd's trajectory (or the first scratch trainer's).
-    const m = Math.min(rp.probe, data.train.m);
-    const probe = gather(data.train, permutation(rng(seed, 'sample'), data.train.m), 0, m, { x: new Float32Array(m * INPUT), y: new Uint8Array(m), m });
-    const probeMasks = usesDropout(rp.keep) ? maskStream(seed, rp.layers, rp.keep, 'probe').masks(0, m) : undefined;
-    const along = (snaps.get('scratch-gd') ?? snaps.get('scratch-adam'))?.entries();
-    const points = along ? spread([...along], rp.agreementPoints) : [];
-    for (const [step, p] of [[0, init] as [number, Params], ...points]) agreementPoints.push(await agreementAt(seed, step, p, probe, probeMasks, rp));
+      // Gradient agreement on a fixed probe batch (with its own dropout masks when the plan drops): at the
+      // initial weights and along scratch-gd's trajectory (or the first scratch trainer's).
+      const m = Math.min(rp.probe, data.train.m);
+      const probe = gather(data.train, permutation(rng(seed, 'sample'), data.train.m), 0, m, { x: new Float32Array(m * INPUT), y: new Uint8Array(m), m });
+      const probeMasks = usesDropout(rp.keep) ? maskStream(seed, rp.layers, rp.keep, 'probe').masks(0, m) : undefined;
+      const along = (snaps.get('scratch-gd') ?? snaps.get('scratch-adam'))?.entries();
+      const points = along ? spread([...along], rp.agreementPoints) : [];
+      for (const [step, p] of [[0, init] as [number, Params], ...points]) agreementPoints.push(await agreementAt(seed, step, p, probe, probeMasks, rp));
 
-    // Trajectory drift of each tfjs trainer from its hand-written twin (same math, batches, masks, α).
-    for (const [a, b] of TWINS) {
-      const sa = snaps.get(a), sb = snaps.get(b);
-      if (!sa || !sb) continue;
-      const pts = [...sa.keys()].filter((s) => sb.has(s)).map((step) => {
-        const ta = tensors(sa.get(step)!), tb = tensors(sb.get(step)!);
-        const relL2: Record<string, number> = {};
-        names.forEach((k, i) => (relL2[k] = relL2Of(ta[i], tb[i])));
-        return { step, relL2 };
-      });
-      drift.push({ seed, pair: [a, b], lr: trainerLr(a, rp), points: pts });
-    }
+      // Trajectory drift between twins: a hand-written trainer and its tfjs (or plain-TS) counterpart, same math, batches, masks, α.
+      for (const [a, b] of TWINS) {
+        const sa = snaps.get(a), sb = snaps.get(b);
+        if (!sa || !sb) continue;
+        const pts = [...sa.keys()].filter((s) => sb.has(s)).map((step) => {
+          const ta = tensors(sa.get(step)!), tb = tensors(sb.get(step)!);
+          const relL2: Record<string, number> = {};
+          names.forEach((k, i) => (relL2[k] = relL2Of(ta[i], tb[i])));
+          return { step, relL2 };
+        });
+        drift.push({ seed, pair: [a, b], lr: trainerLr(a, rp), points: pts });
+      }
 
-    // Learning-rate sweep: each trainer at each multiple of its learning rate, final test accuracy only.
-    if (rp.sweep) {
-      for (const scale of rp.sweep) {
-        for (const id of rp.trainers) {
-          const { run } = await train(id, seed, init, { snapshotAt: new Set(), label: `seed ${seed} · sweep ${id} ×${scale}`, lrScale: scale, curve: false });
-          sweep.push({ trainer: id, seed, scale, lr: run.lr, status: run.status, testAcc: run.final?.testAcc ?? null });
+      // Learning-rate sweep: each trainer at each multiple of its learning rate, final test accuracy only.
+      if (rp.sweep) {
+        for (const scale of rp.sweep) {
+          for (const id of rp.trainers) {
+            const { run } = await train(id, seed, init, { snapshotAt: new Set(), label: `seed ${seed} · sweep ${id} ×${scale}`, lrScale: scale, curve: false });
+            sweep.push({ trainer: id, seed, scale, lr: run.lr, status: run.status, testAcc: run.final?.testAcc ?? null });
+          }
         }
       }
     }
-  }
 
-  const results: Results = {
-    schema: RESULTS_SCHEMA,
-    version: RESULTS_VERSION,
-    plan: rp,
-    tensors: names,
-    dataset: { name: data.name, source: data.source, train: data.train.m, test: data.test.m, curveTrainSamples: curveTrain.m },
-    environment: env,
-    thresholds: { ...AGREEMENT_THRESHOLDS, divergenceLoss: DIVERGENCE_LOSS },
-    runs,
-    agreement: agreementPoints,
-    drift,
-    gallery: { seed: gallerySeed, indices: galleryIdx, labels: galleryIdx.map((i) => data.test.y[i]) },
-    ...(rp.sweep ? { sweep } : {}),
-    ...(rp.submission && toPredict && chosen
-      ? { submission: { file: rp.submission, images: toPredict.m, source: toPredict.source, trainer: chosen.run.trainer, seed: chosen.run.seed, testAcc: chosen.run.final!.testAcc } }
-      : {}),
-  };
-  if (chosen) opts.onSubmission?.(chosen.labels);
-  return results;
+    const results: Results = {
+      schema: RESULTS_SCHEMA,
+      version: RESULTS_VERSION,
+      plan: rp,
+      tensors: names,
+      dataset: { name: data.name, source: data.source, train: data.train.m, test: data.test.m, curveTrainSamples: curveTrain.m },
+      environment: env,
+      thresholds: { ...AGREEMENT_THRESHOLDS, divergenceLoss: DIVERGENCE_LOSS },
+      runs,
+      agreement: agreementPoints,
+      drift,
+      gallery: { seed: gallerySeed, indices: galleryIdx, labels: galleryIdx.map((i) => data.test.y[i]) },
+      ...(rp.sweep ? { sweep } : {}),
+      ...(rp.submission && toPredict && chosen
+        ? { submission: { file: rp.submission, images: toPredict.m, source: toPredict.source, trainer: chosen.run.trainer, seed: chosen.run.seed, testAcc: chosen.run.final!.testAcc } }
+        : {}),
+    };
+    if (chosen) opts.onSubmission?.(chosen.labels);
+    return results;
   } finally {
     isolate?.dispose();
   }

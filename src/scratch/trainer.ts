@@ -28,6 +28,8 @@ export interface ScratchOptimizer {
   /** one update on one batch at learning rate lr; returns the batch loss before it */
   step(p: Params, batch: Batch, masks: Float32Array[] | undefined, ws: Workspace, lr: number): number;
   dispose(): void;
+  /** true when the steps run on worker threads (then this thread's kernels count no work) */
+  onWorkers?(): boolean;
 }
 
 /** A scratch trainer also tells how much work it did: the bench counts executed, not dense, FLOPs. */
@@ -37,7 +39,7 @@ export interface ScratchTrainer extends Trainer {
 }
 
 /** A Trainer around a ScratchOptimizer. */
-export function scratchTrainer(name: string, act: Activation, lr0: number, opt: ScratchOptimizer & { onWorkers?: () => boolean }): ScratchTrainer {
+export function scratchTrainer(name: string, act: Activation, lr0: number, opt: ScratchOptimizer): ScratchTrainer {
   let params: Params | null = null;
   let sizes: number[] = [];
   let ws: Workspace | undefined;
