@@ -1,6 +1,6 @@
 /** `npm run bench` flags → BenchArgs. Parsing and validation only; every problem is one UserError line. */
 import { availableParallelism } from 'node:os';
-import { fail, list, oneOf, parseFlags } from '../src/cli/flags.ts';
+import { fail, list, oneOf, parseFlags, threadCount } from '../src/cli/flags.ts';
 
 export const SUITE_NAMES = ['forward', 'gradients', 'step', 'data'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
@@ -64,10 +64,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   }
   let threads = [...new Set([1, Math.min(2, availableParallelism())])];
   if (v.threads !== undefined) {
-    const xs = list('threads', v.threads);
-    if (xs.some((s) => !/^\d+$/.test(s))) fail(`--threads must be a comma-separated list of integers ≥ 0, got '${v.threads}'`);
-    threads = xs.map(Number).filter((n) => n !== 0);
-    for (const n of threads) if (n > 64) fail(`--threads: ${n} is more than 64`);
+    threads = list('threads', v.threads).map((s) => threadCount('threads', s)).filter((n) => n !== 0);
   }
   const out = v.out ?? (v.smoke ? SMOKE_OUT : 'reports'); // a smoke run never replaces the full report
   if (out.trim() === '') fail('--out must name a folder');

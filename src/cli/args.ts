@@ -3,7 +3,7 @@ import { INIT_KINDS, type InitKind } from '../core/init.ts';
 import { ACTIVATIONS, type Activation } from '../core/types.ts';
 import { BACKEND_NAMES, type BackendName } from '../tfjs/backend.ts';
 import { DEEP_EPOCHS, PRESET_NAMES, PRESETS, TRAINER_IDS, type Plan, type PresetName, type TrainerId } from '../harness/plan.ts';
-import { fail, list, oneOf, parseFlags, positiveInt, positiveNumber, unitInterval } from './flags.ts';
+import { beta, fail, learningRate, list, oneOf, parseFlags, positiveInt, threadCount } from './flags.ts';
 
 export const COMPARE_HELP = `npm run compare -- [flags]
 
@@ -108,8 +108,8 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
   if (v.epochs !== undefined) set('epochs', positiveInt('epochs', v.epochs, 100_000));
   if (v.iterations !== undefined) set('iterations', positiveInt('iterations', v.iterations, 10_000_000));
   if (v.batch !== undefined) set('batch', v.batch === 'full' ? 'full' : positiveInt('batch', v.batch));
-  if (v.lr !== undefined) set('lr', positiveNumber('lr', v.lr));
-  if (v['adam-lr'] !== undefined) set('adamLr', positiveNumber('adam-lr', v['adam-lr']));
+  if (v.lr !== undefined) set('lr', learningRate('lr', v.lr));
+  if (v['adam-lr'] !== undefined) set('adamLr', learningRate('adam-lr', v['adam-lr']));
   if (v.hidden !== undefined && v.layers !== undefined) fail('give --layers or --hidden, not both');
   if (v.hidden !== undefined) set('layers', [positiveInt('hidden', v.hidden, 4096)]);
   if (v.layers !== undefined) set('layers', list('layers', v.layers, true).map((s) => positiveInt('layers', s, 4096)));
@@ -130,8 +130,8 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     if (v['lr-decay'].trim() === '' || !Number.isFinite(d) || d < 0) fail(`--lr-decay must be a finite number ≥ 0, got '${v['lr-decay']}'`);
     set('lrDecay', d);
   }
-  if (v.beta1 !== undefined) set('beta1', unitInterval('beta1', v.beta1));
-  if (v.beta2 !== undefined) set('beta2', unitInterval('beta2', v.beta2));
+  if (v.beta1 !== undefined) set('beta1', beta('beta1', v.beta1));
+  if (v.beta2 !== undefined) set('beta2', beta('beta2', v.beta2));
   if (v.activation !== undefined) set('activation', oneOf<Activation>('activation', v.activation, ACTIVATIONS));
   if (v.init !== undefined) set('init', oneOf<InitKind>('init', v.init, INIT_KINDS));
   if (v.backend !== undefined) set('backend', oneOf<'auto' | BackendName>('backend', v.backend, ['auto', ...BACKEND_NAMES]));
@@ -154,7 +154,7 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     oneOf('sweep', v.sweep, ['lr']);
     set('sweep', SWEEP_SCALES);
   }
-  if (v.threads !== undefined) set('threads', v.threads.trim() === '0' ? 0 : positiveInt('threads', v.threads, 64));
+  if (v.threads !== undefined) set('threads', threadCount('threads', v.threads));
   const out = v.out ?? 'reports';
   if (out.trim() === '') fail('--out must name a folder');
   return { plan, out, help: v.help === true };

@@ -1,5 +1,6 @@
 /** Flag parsing shared by every entry point: node's parseArgs, with each problem one UserError line. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { checkBeta, checkLearningRate, checkThreads } from '../core/checks.ts';
 import { UserError } from '../core/errors.ts';
 
 export const fail = (msg: string): never => {
@@ -22,10 +23,17 @@ export function positiveInt(flag: string, v: string, max = Number.MAX_SAFE_INTEG
   return n;
 }
 
-export function positiveNumber(flag: string, v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) fail(`--${flag} must be a finite number > 0, got '${v}'`);
-  return n;
+/** The text as a number (blank text is NaN, not 0), for the rules of src/core/checks.ts. */
+const num = (v: string): number => (v.trim() === '' ? NaN : Number(v));
+
+/** A learning rate (the rule of checkLearningRate). */
+export function learningRate(flag: string, v: string): number {
+  return checkLearningRate(num(v), `--${flag}`, `'${v}'`);
+}
+
+/** A worker-thread count (the rule of checkThreads), written as digits. */
+export function threadCount(flag: string, v: string): number {
+  return checkThreads(/^\s*\d+\s*$/.test(v) ? Number(v) : NaN, `--${flag}`, `'${v}'`);
 }
 
 export function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
@@ -41,9 +49,7 @@ export function list(flag: string, v: string, repeats = false): string[] {
   return xs;
 }
 
-/** A number in [0, 1) (Adam's β). */
-export function unitInterval(flag: string, v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) fail(`--${flag} must be a number in [0, 1), got '${v}'`);
-  return n;
+/** Adam's β1 or β2 (the rule of checkBeta). */
+export function beta(flag: string, v: string): number {
+  return checkBeta(num(v), `--${flag}`, `'${v}'`);
 }

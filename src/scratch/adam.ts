@@ -15,20 +15,12 @@
  * correctly rounded float32 result of each +, −, ×, ÷ and √.
  */
 import { allocParams, tensors, type Activation, type Params } from '../core/types.ts';
-import { UserError } from '../core/errors.ts';
+import { checkAdamOptions, checkThreads, TFJS_EPSILON, type AdamOptions } from '../core/checks.ts';
 import { gradientsInto } from './network.ts';
-import { checkLearningRate, checkThreads, scratchTrainer, type ScratchTrainer } from './trainer.ts';
+import { scratchTrainer, type ScratchTrainer } from './trainer.ts';
 import { createThreadPool, type ThreadPool } from './threads.ts';
 
-/** tfjs's `backend.epsilon()` on float32 backends: the default ε of tf.train.adam. */
-export const TFJS_EPSILON = 1e-7;
-
-export interface AdamOptions {
-  lr: number;
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-}
+export { TFJS_EPSILON }; // Adam's default ε (the rules and defaults of every Adam: src/core/checks.ts)
 
 export interface AdamState {
   m: Params;
@@ -70,16 +62,6 @@ export interface ScratchAdamOptions extends AdamOptions {
   activation?: Activation;
   /** worker threads for the gradients (the update runs on the calling thread); 0: none */
   threads?: number;
-}
-
-export function checkAdamOptions(o: AdamOptions): Required<AdamOptions> {
-  checkLearningRate(o.lr, 'Adam learning rate');
-  const beta1 = o.beta1 ?? 0.9, beta2 = o.beta2 ?? 0.999, epsilon = o.epsilon ?? TFJS_EPSILON;
-  for (const [n, b] of [['beta1', beta1], ['beta2', beta2]] as const) {
-    if (!(Number.isFinite(b) && b >= 0 && b < 1)) throw new UserError(`${n} must be a number in [0, 1), got ${b}`);
-  }
-  if (!(Number.isFinite(epsilon) && epsilon > 0)) throw new UserError(`epsilon must be a finite number > 0, got ${epsilon}`);
-  return { lr: o.lr, beta1, beta2, epsilon };
 }
 
 /** The scratch network's gradients with the Adam update above. */

@@ -28,6 +28,7 @@
  * Float64Array: JavaScript arithmetic is double anyway, and summing 60,000 products into a float32
  * accumulator would lose ~4 digits. Gradients are rounded to float32 once, at the end.
  */
+import { checkBatch } from '../core/checks.ts';
 import { CLASSES as CLASSES_, INPUT as INPUT_, type Activation, type Batch, type GradientOptions, type GradientResult, type Params, allocParams, checkMasks, hiddenOf, sameSizes, sizesOf } from '../core/types.ts';
 import { activateBackward, activateForward, addRows, backDense, createLists, forwardSparse, listNonzeros, listPixels, outerSparse, softmaxRows, type Lists } from './kernels.ts';
 
@@ -248,6 +249,7 @@ export function sgdUpdate(p: Params, g: Params, lr: number): void {
 /** The batch-mean cross-entropy loss and its gradients (the pair compared against tfjs and float64). */
 export function gradients(p: Params, batch: Batch, opts: GradientOptions = {}): GradientResult {
   const sizes = sizesOf(p);
+  checkBatch(batch);
   const masks = checkMasks(opts.masks, hiddenOf(sizes), batch.m);
   const grads = allocParams(sizes);
   const loss = gradientsInto(p, batch, grads, opts.activation ?? 'relu', masks, createWorkspace(sizes));

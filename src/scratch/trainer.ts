@@ -3,21 +3,10 @@
  * workspaces, shared by every scratch trainer; the trainers differ only in their optimizer (plain gradient
  * descent here, Adam in adam.ts) and in where the work runs (this thread, or worker threads: threads.ts).
  */
-import { UserError } from '../core/errors.ts';
+import { checkBatch, checkLearningRate, checkThreads } from '../core/checks.ts';
 import { allocParams, cloneParams, copyParams, hiddenOf, sameSizes, sizesOf, checkMasks, type Activation, type Batch, type Params, type Trainer } from '../core/types.ts';
 import { batchSums, ensureWorkspace, predict, updateFromSums, type Workspace } from './network.ts';
 import { createThreadPool, type ThreadPool } from './threads.ts';
-
-export function checkLearningRate(lr: number, what = 'learning rate'): void {
-  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr > 0)) {
-    throw new UserError(`${what} must be a finite number > 0, got ${lr}`);
-  }
-}
-
-export function checkThreads(threads: number): number {
-  if (!Number.isInteger(threads) || threads < 0 || threads > 256) throw new UserError(`threads must be an integer in 0..256, got ${threads}`);
-  return threads;
-}
 
 /** What tells the scratch trainers apart: where the parameters live and how one step changes them. */
 export interface ScratchOptimizer {
@@ -62,6 +51,7 @@ export function scratchTrainer(name: string, act: Activation, lr0: number, opt: 
     },
     step(batch: Batch, masks?: Float32Array[]): number {
       const p = need();
+      checkBatch(batch);
       return opt.step(p, batch, checkMasks(masks, hiddenOf(sizes), batch.m), work(), lr);
     },
     setLearningRate(x: number) {

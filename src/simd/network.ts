@@ -3,6 +3,7 @@
  * opts?)` → { loss, grads } and `predict`. Each call plans a memory for the network, copies the parameters
  * in and runs on the calling thread; the trainers (trainer.ts) keep theirs between steps.
  */
+import { checkBatch } from '../core/checks.ts';
 import { allocParams, checkMasks, hiddenOf, INPUT, sizesOf, type Activation, type Batch, type GradientOptions, type GradientResult, type Params } from '../core/types.ts';
 import { batchLoss, batchSums, createEngine, predictLocal, takeCount, type Engine, type Validate } from './engine.ts';
 import { readGrads, writeParams } from './layout.ts';
@@ -22,16 +23,6 @@ export const work = (multiplyAdds: number): SimdWork => ({ multiplyAdds, flops: 
 
 export interface SimdGradientResult extends GradientResult {
   work: SimdWork;
-}
-
-/** Checks m, the arrays' lengths and the labels (a label ≥ 10 would read a padding lane). */
-export function checkBatch(b: Batch, what = 'batch'): void {
-  const { m } = b;
-  if (!Number.isInteger(m) || m < 1) throw new Error(`scratch-simd: ${what} has m = ${m}, expected a positive integer`);
-  if (b.x.length < m * INPUT) throw new Error(`scratch-simd: ${what}.x has ${b.x.length} values, expected ${m}×${INPUT}`);
-  if (b.y.length < m) throw new Error(`scratch-simd: ${what}.y has ${b.y.length} labels, expected ${m}`);
-  const y = b.y;
-  for (let i = 0; i < m; i++) if (y[i] > 9) throw new Error(`scratch-simd: ${what}.y[${i}] = ${y[i]}, labels are 0..9`);
 }
 
 export function checkX(x: Float32Array, m: number): void {

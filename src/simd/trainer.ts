@@ -6,11 +6,10 @@
  * bit-identical results.
  */
 import { allocParams, hiddenOf, sameSizes, sizesOf, checkMasks, type Activation, type Batch, type Params, type Trainer } from '../core/types.ts';
-import { checkAdamOptions, type AdamOptions } from '../scratch/adam.ts';
-import { checkLearningRate, checkThreads } from '../scratch/trainer.ts';
+import { checkAdamOptions, checkBatch, checkLearningRate, checkThreads, type AdamOptions } from '../core/checks.ts';
 import { batchLoss, batchSums, createEngine, predictLocal, takeCount, type Engine, type Validate } from './engine.ts';
 import { readParams, writeParams } from './layout.ts';
-import { checkBatch, checkX, work, type SimdWork } from './network.ts';
+import { checkX, work, type SimdWork } from './network.ts';
 import { createSimdPool, type SimdPool } from './threads.ts';
 
 export interface SimdTrainer extends Trainer {
@@ -130,7 +129,7 @@ export function createSimdTrainer(opts: SimdTrainerOptions): SimdTrainer {
   return simdTrainer('scratch-simd-gd', opts.lr, opts.activation ?? 'relu', threads, false, opts.validate, sgd, () => {});
 }
 
-/** Adam with tfjs's operation sequence in float32 (as scratch-adam: adamUpdate in src/scratch/adam.ts). */
+/** Adam with tfjs's operation sequence in float32 (as scratch-adam's adamUpdate). */
 export function createSimdAdamTrainer(opts: SimdAdamOptions): SimdTrainer {
   const { lr, beta1, beta2, epsilon } = checkAdamOptions(opts);
   const threads = checkThreads(opts.threads ?? 0);

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../core/errors.ts';
+import { checkAdamOptions, checkBatch, checkLearningRate } from '../core/checks.ts';
 import {
   ACTIVATIONS,
   CLASSES,
@@ -38,13 +39,6 @@ function checkActivation(a: unknown): Activation {
     throw new UserError(`unknown activation '${String(a)}' (expected ${ACTIVATIONS.join(', ')})`);
   }
   return a as Activation;
-}
-
-function checkBatch(batch: Batch): void {
-  const { m } = batch;
-  if (!Number.isInteger(m) || m < 1) throw new Error(`batch: m must be a positive integer, got ${m}`);
-  if (batch.x.length !== m * INPUT) throw new Error(`batch: x has ${batch.x.length} values, expected ${m}×${INPUT}`);
-  if (batch.y.length !== m) throw new Error(`batch: y has ${batch.y.length} labels, expected ${m}`);
 }
 
 function act(z: tf.Tensor2D, a: Activation): tf.Tensor2D {
@@ -140,9 +134,9 @@ export type TfjsOptimizer = 'sgd' | 'adam';
 export interface TfjsTrainerOptions {
   optimizer: TfjsOptimizer;
   lr: number;
-  /** Adam only; default 0.9 */
+  /** Adam only; default ADAM_BETA1 (0.9) */
   beta1?: number;
-  /** Adam only; default 0.999 */
+  /** Adam only; default ADAM_BETA2 (0.999) */
   beta2?: number;
   /** Adam only; default: the active backend's epsilon (1e-7 on float32 backends), tfjs's own default */
   epsilon?: number;
@@ -169,36 +163,17 @@ export interface TfjsTrainer extends Trainer {
   predict(x: Float32Array, m: number): Uint8Array;
 }
 
-function checkUnit(name: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= 1) {
-    throw new UserError(`${name} must be a number in [0, 1), got ${v}`);
-  }
-  return v;
-}
-
-function checkRate(lr: number): number {
-  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) {
-    throw new UserError(`learning rate must be a finite number > 0, got ${lr}`);
-  }
-  return lr;
-}
-
 /** A trainer whose weights are tfjs variables (K1 784×h1, b1, …, K_L h×10, b_L), updated by a tfjs optimiser. */
 export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
   const kind = opts.optimizer;
   if (kind !== 'sgd' && kind !== 'adam') throw new UserError(`unknown optimizer '${String(kind)}' (expected sgd, adam)`);
-  let lr = checkRate(opts.lr);
+  let lr = kind === 'sgd' ? checkLearningRate(opts.lr) : checkAdamOptions(opts).lr;
   const activation = checkActivation(opts.activation ?? 'relu');
   const fixedSizes = opts.sizes ? [...opts.sizes] : undefined;
   const backend = activeBackend();
   let beta1: number | null = null, beta2: number | null = null, epsilon: number | null = null;
   if (kind === 'adam') {
-    beta1 = checkUnit('beta1', opts.beta1 ?? 0.9);
-    beta2 = checkUnit('beta2', opts.beta2 ?? 0.999);
-    epsilon = opts.epsilon ?? tf.backend().epsilon();
-    if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon <= 0) {
-      throw new UserError(`epsilon must be a finite number > 0, got ${epsilon}`);
-    }
+    ({ beta1, beta2, epsilon } = checkAdamOptions({ ...opts, epsilon: opts.epsilon ?? tf.backend().epsilon() }));
   }
   const newOptimizer = (): tf.Optimizer =>
     kind === 'sgd' ? tf.train.sgd(lr) : tf.train.adam(lr, beta1!, beta2!, epsilon!);
@@ -271,7 +246,7 @@ export function createTfjsTrainer(opts: TfjsTrainerOptions): TfjsTrainer {
       return loss;
     },
     setLearningRate(x: number): void {
-      lr = checkRate(x);
+      lr = checkLearningRate(x);
       const { optimizer: opt } = live();
       // SGD keeps −α as a tensor, set by setLearningRate; Adam reads its `learningRate` field each step.
       if (kind === 'sgd') (opt as tf.SGDOptimizer).setLearningRate(lr);

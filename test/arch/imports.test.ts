@@ -71,6 +71,20 @@ describe('architecture', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('no implementation imports another: no file of src/scratch, src/simd, src/tfjs imports from the other two', () => {
+    const impls = ['scratch', 'simd', 'tfjs'];
+    const arrows: string[] = [];
+    for (const from of impls) {
+      for (const f of tsFiles(join(root, 'src', from))) {
+        for (const d of imports(f)) {
+          const to = relative(join(root, 'src'), d).split('/')[0];
+          if (d.startsWith('/') && impls.includes(to) && to !== from) arrows.push(`${relative(root, f)} → ${relative(root, d)}`);
+        }
+      }
+    }
+    expect(arrows).toEqual([]);
+  });
+
   it('npm run report loads neither tfjs nor the training code', () => {
     const loaded = [...closure(join(root, 'src/cli/report.ts'))].map((f) => (f.startsWith('/') ? relative(root, f) : f));
     expect(loaded).toContain('src/report/markdown.ts');

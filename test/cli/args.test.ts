@@ -63,7 +63,7 @@ describe('compare flags', () => {
     [['--beta2', 'abc'], /--beta2 must be a number in \[0, 1\)/],
     [['--sweep', 'momentum'], /--sweep must be one of lr/],
     [['--threads', '-2'], /--threads/],
-    [['--threads', 'many'], /--threads must be a positive integer/],
+    [['--threads', 'many'], /--threads must be an integer in 0..64, got 'many'/],
     [['--frobnicate'], /Unknown option '--frobnicate' \(see --help\)/],
     [['--lr'], /--lr.*argument missing|argument missing.*--lr|--lr <value>/],
     [['stray'], /positional|Unexpected argument/],
