@@ -5,8 +5,8 @@
  * bench.json without running anything.
  */
 import Table from 'cli-table3';
-import type { Environment } from '../src/harness/results.ts';
-import type { BackendInfo } from '../src/tfjs/backend.ts';
+import type { Environment } from '../src/results/results.ts';
+import type { BackendInfo } from '../src/core/backends.ts';
 import type { Budget, Measurement } from './measure.ts';
 import type { NumpyResult, NumpyRow } from './numpy.ts';
 import { NETS, type TaskSpec } from './suites.ts';

@@ -3,13 +3,13 @@
  * <out>/bench.json (results) and <out>/bench.md (report), written all at once; a table on stdout.
  */
 import '../src/cli/main.ts'; // first: it installs the SIGINT/SIGTERM handlers before the slow imports (tfjs)
-import { checkOutDir } from '../src/harness/files.ts';
+import { checkOutDir, writeAllAtomic } from '../src/results/files.ts';
 import { join } from 'node:path';
 import { UserError } from '../src/core/errors.ts';
 import { loadEmbedded } from '../src/data/index.ts';
-import { writeAllAtomic } from '../src/harness/files.ts';
 import { environment } from '../src/harness/run.ts';
-import { BACKEND_NAMES, initBackend, type BackendInfo, type BackendName } from '../src/tfjs/backend.ts';
+import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../src/core/backends.ts';
+import { initBackend } from '../src/tfjs/backend.ts';
 import { EXIT, main } from '../src/cli/main.ts';
 import { progressReporter } from '../src/cli/progress.ts';
 import { sharedBatch } from '../src/scratch/threads.ts';

@@ -1,8 +1,10 @@
 /** `npm run compare` flags → a Plan. Parsing and validation only; every problem is one UserError line. */
 import { INIT_KINDS, type InitKind } from '../core/init.ts';
 import { ACTIVATIONS, type Activation } from '../core/types.ts';
-import { BACKEND_NAMES, type BackendName } from '../tfjs/backend.ts';
-import { DEEP_EPOCHS, PRESET_NAMES, PRESETS, TRAINER_IDS, type Plan, type PresetName, type TrainerId } from '../harness/plan.ts';
+import { BACKEND_NAMES, type BackendName } from '../core/backends.ts';
+import { DEEP_EPOCHS, PRESETS } from '../harness/plan.ts';
+import { PRESET_NAMES, type Plan, type PresetName } from '../results/plan.ts';
+import { TRAINER_IDS, type TrainerId } from '../results/trainers.ts';
 import { beta, fail, learningRate, list, oneOf, parseFlags, positiveInt, threadCount } from './flags.ts';
 
 export const COMPARE_HELP = `npm run compare -- [flags]

@@ -1,6 +1,6 @@
 /** `npm run compare`: flags → plan → harness → results JSON + markdown report, written all at once. */
 import { checkpoint } from './main.ts'; // first: it installs the SIGINT/SIGTERM handlers before the slow imports (tfjs)
-import { checkOutDir } from '../harness/files.ts';
+import { checkOutDir } from '../results/files.ts';
 import { GALLERY_DIR } from '../report/gallery.ts';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../core/errors.ts';

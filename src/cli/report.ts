@@ -1,12 +1,12 @@
 /** `npm run report -- [results.json] [--out report.md]`: re-render a results JSON without training. */
 import './main.ts'; // first: it installs the SIGINT/SIGTERM handlers before the slow imports (tfjs)
-import { checkOutDir } from '../harness/files.ts';
+import { checkOutDir } from '../results/files.ts';
 import { GALLERY_DIR } from '../report/gallery.ts';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { loadDataset } from '../data/index.ts';
-import { RESULTS_SCHEMA, RESULTS_VERSION, type Results } from '../harness/results.ts';
+import { RESULTS_SCHEMA, RESULTS_VERSION, type Results } from '../results/results.ts';
 import { planData } from '../harness/data.ts';
 import { writeCompareReport } from '../report/write.ts';
 import { parseFlags } from './flags.ts';

@@ -16,10 +16,14 @@ import { limitBatch } from '../data/index.ts';
 import { planData } from './data.ts';
 import { gradients as scratchGradients } from '../scratch/index.ts';
 import { gradients64, to64 } from '../scratch/reference64.ts';
-import { initBackend, type BackendInfo } from '../tfjs/backend.ts';
+import { initBackend } from '../tfjs/backend.ts';
+import type { BackendInfo } from '../core/backends.ts';
 import { gradients as tfjsGradients } from '../tfjs/index.ts';
 import { gradients as simdGradients } from '../simd/index.ts';
-import { isScratchTrainer, makeTrainer, trainerLr, TWINS, type Plan, type TrainerId } from './plan.ts';
+import type { Plan } from '../results/plan.ts';
+import { isScratchTrainer, TWINS, type TrainerId } from '../results/trainers.ts';
+import { makeTrainer } from './make.ts';
+import { trainerLr } from './trainers.ts';
 import { createScratchIsolate, type ScratchIsolate } from './isolate.ts';
 import { ranOn, trainOne, type ProgressEvent, type ResolvedPlan, type TrainOptions, type TrainRunOptions, type TrainerRun } from './train.ts';
 import {
@@ -35,7 +39,7 @@ import {
   type Run,
   type SweepResult,
   type TensorAgreement,
-} from './results.ts';
+} from '../results/results.ts';
 
 export type { ProgressEvent, ResolvedPlan };
 

@@ -3,7 +3,8 @@ import type { Activation, Trainer } from '../core/types.ts';
 import { createScratchAdamTrainer } from '../scratch/adam.ts';
 import { createScratchTrainer } from '../scratch/trainer.ts';
 import { createSimdAdamTrainer, createSimdTrainer } from '../simd/index.ts';
-import { trainerLr, type TrainerId } from './trainers.ts';
+import { trainerLr } from './trainers.ts';
+import type { TrainerId } from '../results/trainers.ts';
 
 export interface ScratchPlan {
   lr: number;

@@ -8,9 +8,9 @@ import { makeSchedule } from '../core/schedule.ts';
 import { CLASSES, type Batch, type Params, type Trainer } from '../core/types.ts';
 import type { Dataset } from '../data/index.ts';
 import { probabilities } from '../scratch/network.ts';
-import type { CurvePoint, Results, Run, WrongItem } from './results.ts';
-import { DIVERGENCE_LOSS } from './results.ts';
-import { decayedLr, isScratchTrainer, trainerLr, type TrainerId } from './trainers.ts';
+import { DIVERGENCE_LOSS, type CurvePoint, type Results, type Run, type WrongItem } from '../results/results.ts';
+import { decayedLr, trainerLr } from './trainers.ts';
+import { isScratchTrainer, type TrainerId } from '../results/trainers.ts';
 
 export type ResolvedPlan = Results['plan'];
 

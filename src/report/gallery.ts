@@ -4,8 +4,8 @@
  */
 import { PNG } from 'pngjs';
 import type { Batch } from '../core/types.ts';
-import type { OutFile } from '../harness/files.ts';
-import type { Results } from '../harness/results.ts';
+import type { OutFile } from '../results/files.ts';
+import type { Results } from '../results/results.ts';
 import { bestTrainer } from './stats.ts';
 
 export const SCALE = 4; // 28×28 → 112×112: readable on GitHub

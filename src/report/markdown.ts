@@ -3,8 +3,8 @@
  * is read from (or averaged from) the results, formatted by the helpers below.
  */
 import { meanSd, perClassAccuracy } from '../core/metrics.ts';
-import { SPEED_PAIRS, TWINS, type TrainerId } from '../harness/trainers.ts';
-import { AGREEMENT_PAIRS, type Results, type TensorAgreement } from '../harness/results.ts';
+import { SPEED_PAIRS, TWINS, type TrainerId } from '../results/trainers.ts';
+import { AGREEMENT_PAIRS, type Results, type TensorAgreement } from '../results/results.ts';
 import { gallerySection } from './gallery.ts';
 import { allPairs, bestTrainer, meanCurve, okRuns, paired, pairedValues, speedRatio, summary, type Paired } from './stats.ts';
 

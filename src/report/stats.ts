@@ -3,8 +3,8 @@
  * Reads only the results; knows nothing about training.
  */
 import { meanCi95, meanSd } from '../core/metrics.ts';
-import type { TrainerId } from '../harness/trainers.ts';
-import type { Results, Run } from '../harness/results.ts';
+import type { TrainerId } from '../results/trainers.ts';
+import type { Results, Run } from '../results/results.ts';
 
 export const okRuns = (r: Results, t: TrainerId): Run[] => r.runs.filter((x) => x.trainer === t && x.status === 'ok');
 

@@ -1,9 +1,9 @@
-/** Writes a compare report — results JSON, markdown, gallery PNGs — all at once (see harness/files.ts). */
+/** Writes a compare report — results JSON, markdown, gallery PNGs — all at once (see src/results/files.ts). */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Batch } from '../core/types.ts';
-import { writeAllAtomic, type OutFile } from '../harness/files.ts';
-import type { Results } from '../harness/results.ts';
+import { writeAllAtomic, type OutFile } from '../results/files.ts';
+import type { Results } from '../results/results.ts';
 import { GALLERY_DIR, galleryFiles } from './gallery.ts';
 import { renderCompare } from './markdown.ts';
 

@@ -20,8 +20,6 @@ import { gradientsInto } from './network.ts';
 import { scratchTrainer, type ScratchTrainer } from './trainer.ts';
 import { createThreadPool, type ThreadPool } from './threads.ts';
 
-export { TFJS_EPSILON }; // Adam's default ε (the rules and defaults of every Adam: src/core/checks.ts)
-
 export interface AdamState {
   m: Params;
   v: Params;

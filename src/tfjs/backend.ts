@@ -11,22 +11,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../core/backends.ts';
 import { UserError } from '../core/errors.ts';
-
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
-
-export interface BackendInfo {
-  name: BackendName;
-  /** version of the @tensorflow/tfjs package in use */
-  tfjsVersion: string;
-  /** wasm only: whether the SIMD binary is used (null for other backends) */
-  simd: boolean | null;
-  /** wasm only: whether the multi-threaded binary is used (null for other backends) */
-  threads: boolean | null;
-  /** auto only: why better backends were passed over, e.g. "tensorflow: @tensorflow/tfjs-node is not installed" */
-  skipped?: string[];
-}
 
 const require = createRequire(import.meta.url);
 

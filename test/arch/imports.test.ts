@@ -49,7 +49,7 @@ describe('architecture', () => {
     expect(run.has('@tensorflow/tfjs')).toBe(true);
     expect(run.has(join(root, 'src/scratch/network.ts'))).toBe(true);
     // a type-only import is not followed
-    expect(imports(join(root, 'src/harness/results.ts')).some((f) => f.includes('tfjs'))).toBe(false);
+    expect(imports(join(root, 'src/results/results.ts')).some((f) => f.includes('tfjs'))).toBe(false);
   });
 
   it('no import cycles in src/', () => {
@@ -82,6 +82,18 @@ describe('architecture', () => {
         }
       }
     }
+    expect(arrows).toEqual([]);
+  });
+
+  it('the report imports nothing from the harness (the results contract is src/results)', () => {
+    const arrows = tsFiles(join(root, 'src/report')).flatMap((f) => {
+      const src = readFileSync(f, 'utf8');
+      // every import, type-only ones included
+      return [...src.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)]
+        .map((m) => resolve(dirname(f), m[1]))
+        .filter((d) => relative(root, d).startsWith('src/harness/'))
+        .map((d) => `${relative(root, f)} → ${relative(root, d)}`);
+    });
     expect(arrows).toEqual([]);
   });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RESULTS_SCHEMA, RESULTS_VERSION } from '../../src/harness/results.ts';
+import { RESULTS_SCHEMA, RESULTS_VERSION } from '../../src/results/results.ts';
 import { idxImages, writeGzipBomb, writeIdxDir } from '../data/util.ts';
 
 const root = new URL('../..', import.meta.url).pathname;

@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEmbedded } from '../../src/data/index.ts';
 import { PRESETS } from '../../src/harness/plan.ts';
-import type { Results } from '../../src/harness/results.ts';
+import type { Results } from '../../src/results/results.ts';
 import { runPlan } from '../../src/harness/run.ts';
 import { SECTIONS, lrf, pct, rate, renderCompare, sci, sweepTable, worstAgreement } from '../../src/report/markdown.ts';
 import { bestTrainer } from '../../src/report/stats.ts';
@@ -17,7 +17,7 @@ import { writeCompareReport } from '../../src/report/write.ts';
 import { planData } from '../../src/harness/data.ts';
 import { readdirSync } from 'node:fs';
 
-const schema = JSON.parse(readFileSync(new URL('../../src/harness/results.schema.json', import.meta.url), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../../src/results/results.schema.json', import.meta.url), 'utf8'));
 const plan = { ...PRESETS.smoke, backend: 'cpu' as const };
 const data = loadEmbedded();
 

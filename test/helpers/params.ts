@@ -2,13 +2,12 @@
 import { expect } from 'vitest';
 import { agreement, type Agreement } from '../../src/core/metrics.ts';
 import { tensorNames, tensors, type Batch, type Params } from '../../src/core/types.ts';
+import { AGREEMENT_THRESHOLDS } from '../../src/results/results.ts';
 import type { Params64 } from '../../src/scratch/reference64.ts';
 import { loadEmbedded } from '../../src/data/index.ts';
 
-/** Per-tensor gradient agreement thresholds (candidate a vs reference b). */
-export const REL_L2 = 1e-5;
-export const MAX_ABS_REL = 1e-5;
-export const COS = 1 - 1e-6;
+/** Per-tensor gradient agreement thresholds (candidate a vs reference b): the reports' own. */
+export const { relL2: REL_L2, maxAbsRel: MAX_ABS_REL, cosineMin: COS } = AGREEMENT_THRESHOLDS;
 
 /** W1 b1 W2 b2 … of a float32 or float64 parameter list. */
 export const flat = (p: Params | Params64): ArrayLike<number>[] => ('layers' in p ? p.layers.flatMap((l) => [l.W, l.b]) : []);

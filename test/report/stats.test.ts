@@ -3,8 +3,8 @@
 // merged only when they coincide, a numeric step axis, galleries that fit the page.
 import { describe, expect, it } from 'vitest';
 import { meanCi95, t95 } from '../../src/core/metrics.ts';
-import type { TrainerId } from '../../src/harness/trainers.ts';
-import type { Results, Run } from '../../src/harness/results.ts';
+import type { TrainerId } from '../../src/results/trainers.ts';
+import type { Results, Run } from '../../src/results/results.ts';
 import { chartSeries, pairedText, renderCompare } from '../../src/report/markdown.ts';
 import { paired, speedRatio } from '../../src/report/stats.ts';
 

@@ -8,10 +8,12 @@ import { agreement } from '../../src/core/metrics.ts';
 import { makeSchedule } from '../../src/core/schedule.ts';
 import { cloneParams, hiddenOf, netSizes, tensorNames, tensors, type Params, type Trainer } from '../../src/core/types.ts';
 import { loadEmbedded } from '../../src/data/index.ts';
-import { adamUpdate, createAdamState, createScratchAdamTrainer, TFJS_EPSILON } from '../../src/scratch/adam.ts';
+import { TFJS_EPSILON } from '../../src/core/checks.ts';
+import { adamUpdate, createAdamState, createScratchAdamTrainer } from '../../src/scratch/adam.ts';
 import { createScratchTrainer } from '../../src/scratch/trainer.ts';
 import { createSimdAdamTrainer, createSimdTrainer, gradients } from '../../src/simd/index.ts';
-import { initBackend, type BackendName } from '../../src/tfjs/backend.ts';
+import { initBackend } from '../../src/tfjs/backend.ts';
+import type { BackendName } from '../../src/core/backends.ts';
 
 const mnist = loadEmbedded();
 const trainers: Trainer[] = [];

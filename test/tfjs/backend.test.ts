@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
-import { initBackend, type BackendName } from '../../src/tfjs/backend.ts';
+import { initBackend } from '../../src/tfjs/backend.ts';
+import type { BackendName } from '../../src/core/backends.ts';
 
 // The native backend's state here: not installed (this project's usual case: its install downloads from a
 // site that is not reachable), installed but not loadable (e.g. a half-finished install), or working.

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { checkOutDir, writeAllAtomic } from '../../src/harness/files.ts';
+import { checkOutDir, writeAllAtomic } from '../../src/results/files.ts';
 import { expectUserError } from '../data/util.ts';
 
 // renameSync fails for destinations this predicate accepts (none by default), like a rename that hits

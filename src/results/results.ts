@@ -1,13 +1,14 @@
 /**
  * The results JSON: everything a report needs, nothing it has to recompute from training.
- * Versioned: a change of meaning bumps RESULTS_VERSION; src/harness/results.schema.json is its JSON Schema.
+ * Versioned: a change of meaning bumps RESULTS_VERSION; results.schema.json beside it is its JSON Schema.
  *
  * Determinism contract: for the same plan, data, seed and backend, everything except `environment.date`,
  * `environment.commit`-independent fields aside, and the `timing` objects is identical between runs.
  */
 import type { Agreement } from '../core/metrics.ts';
-import type { BackendInfo } from '../tfjs/backend.ts';
-import type { Plan, TrainerId } from './plan.ts';
+import type { BackendInfo } from '../core/backends.ts';
+import type { Plan } from './plan.ts';
+import type { TrainerId } from './trainers.ts';
 
 export const RESULTS_SCHEMA = 'mnist-duel/results';
 /** 2: networks are layer lists (plan.layers, keep, lrDecay, beta1/beta2; per-tensor lists W1 b1 W2 b2 …; drift per twin pair) */
