@@ -1,5 +1,5 @@
 /** `npm run compare`: flags → plan → harness → results JSON + markdown report, written all at once. */
-import { checkpoint } from './main.ts'; // first: it installs the SIGINT/SIGTERM handlers before the slow imports (tfjs)
+import { checkpoint } from './main.ts'; // first: it installs the SIGINT/SIGTERM handlers before anything slow
 import { checkOutDir } from '../results/files.ts';
 import { GALLERY_DIR } from '../report/gallery.ts';
 import { basename, dirname, join } from 'node:path';
@@ -7,7 +7,6 @@ import { UserError } from '../core/errors.ts';
 import { submissionCsv } from '../data/submission.ts';
 import { loadDataset } from '../data/index.ts';
 import { planData } from '../harness/data.ts';
-import { runPlan } from '../harness/run.ts';
 import { pct } from '../report/markdown.ts';
 import { summary } from '../report/stats.ts';
 import { writeCompareReport } from '../report/write.ts';
@@ -32,6 +31,9 @@ await main(async (signal) => {
     throw new UserError('--submission needs images to predict: --predict FILE, or --data with an unlabelled Kaggle test.csv beside train.csv');
   }
   if (plan.predict && !plan.submission) throw new UserError('--predict is only used with --submission FILE');
+  // tfjs and the training code load only now: --help, bad flags and bad files load neither (tested)
+  const { runPlan } = await import('../harness/run.ts');
+  await checkpoint(signal);
   const progress = progressReporter();
   let labels: Uint8Array | null = null;
   const results = await runPlan(plan, data, {

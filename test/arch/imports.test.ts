@@ -1,5 +1,6 @@
 // The architecture as the design states it, checked on the source: no import cycles, and `npm run report`
 // (results JSON → markdown) loads neither tfjs nor any training code.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -102,5 +103,19 @@ describe('architecture', () => {
     expect(loaded).toContain('src/report/markdown.ts');
     const training = loaded.filter((f) => /tensorflow|^src\/(scratch|tfjs)\/|^src\/harness\/(run|plan)\.ts$/.test(f));
     expect(training).toEqual([]);
+  });
+
+  it('compare --help loads no tfjs: what compare.ts imports before it parses its flags reaches no tfjs', () => {
+    for (const entry of ['src/cli/args.ts', 'src/cli/compare.ts']) {
+      const loaded = [...closure(join(root, entry))].map((f) => (f.startsWith('/') ? relative(root, f) : f));
+      expect(loaded, entry).toContain('src/harness/plan.ts'); // the presets are reached (so the walk is real)
+      expect(loaded.filter((f) => /tensorflow|^src\/(scratch|simd|tfjs)\//.test(f)), entry).toEqual([]);
+    }
+    // the training code is loaded by a dynamic import, after the flags and the --out preflight
+    expect(readFileSync(join(root, 'src/cli/compare.ts'), 'utf8')).toMatch(/await import\('\.\.\/harness\/run\.ts'\)/);
+    const help = spawnSync(process.execPath, ['--import', 'tsx/esm', 'src/cli/compare.ts', '--help'], { cwd: root, encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^npm run compare -- \[flags\]/);
+    expect(help.stdout).toContain('--backend NAME     auto | tensorflow | wasm | cpu');
   });
 });
