@@ -47,15 +47,7 @@ export interface BenchArgs {
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const parsed = parseFlags(argv, {
-    filter: { type: 'string' },
-    threads: { type: 'string' },
-    'no-deep': { type: 'boolean' },
-    'no-numpy': { type: 'boolean' },
-    smoke: { type: 'boolean' },
-    out: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const parsed = parseFlags(argv, ['filter', 'threads', 'out'], ['no-deep', 'no-numpy', 'smoke']);
   const v = parsed.values;
   let suites: SuiteName[] = [...SUITE_NAMES];
   if (v.filter !== undefined) {

@@ -7,38 +7,9 @@
  */
 import { Bench } from 'tinybench';
 import { quantile, t95 } from '../src/core/metrics.ts';
-import type { TaskSpec, Weight } from './suites.ts';
+import type { MeasurePlan } from './budgets.ts';
+import type { TaskSpec } from './suites.ts';
 import { inIsolate, type BenchIsolate } from './isolate.ts';
-
-export interface Budget {
-  time: number; // ms per task per round (tinybench keeps going until both time and iterations are met)
-  iterations: number; // minimum calls per task per round
-  warmupTime: number;
-  warmupIterations: number;
-  /** warm up in every round, or only in the first */
-  warmupEveryRound: boolean;
-}
-
-export interface MeasurePlan {
-  rounds: number;
-  budgets: Record<Weight, Budget>;
-}
-
-export const FULL_PLAN: MeasurePlan = {
-  rounds: 3,
-  budgets: {
-    light: { time: 250, iterations: 8, warmupTime: 60, warmupIterations: 3, warmupEveryRound: true },
-    heavy: { time: 0, iterations: 2, warmupTime: 0, warmupIterations: 1, warmupEveryRound: false },
-  },
-};
-
-export const SMOKE_PLAN: MeasurePlan = {
-  rounds: 2,
-  budgets: {
-    light: { time: 10, iterations: 3, warmupTime: 2, warmupIterations: 1, warmupEveryRound: true },
-    heavy: { time: 0, iterations: 1, warmupTime: 0, warmupIterations: 0, warmupEveryRound: false },
-  },
-};
 
 export interface Measurement {
   id: string;

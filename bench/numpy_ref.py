@@ -35,12 +35,13 @@ t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; raw or .gz). Pixels are scaled t
 The plan (--plan) is one JSON object, from a file or stdin ("-"):
     {"rounds": 3, "seed": 1, "lr": 0.1, "samples": true, "progress": false,
      "configs": [{"id": "...", "layers": [784, 10, 10], "what": "step", "batch": 64 | "full",
-                  "budget": {"timeMs": 250, "minCalls": 8, "warmupMs": 60, "warmupCalls": 3,
+                  "budget": {"time": 250, "iterations": 8, "warmupTime": 60, "warmupIterations": 3,
                              "warmupEveryRound": true}}, ...]}
 "full" is the whole split: 60,000 training images for step and gradients, 10,000 test images for
 forward. In every round the configurations run in plan order. A round of one configuration is: warm-up
-(if warmupCalls > 0, in every round or only the first) until both warmupMs have passed and warmupCalls
-calls were made, then timed calls until both timeMs have passed and minCalls calls were made; each
+(if warmupIterations > 0, in every round or only the first) until both warmupTime ms have passed and
+warmupIterations calls were made, then timed calls until both time ms have passed and iterations calls
+were made (the budgets of bench/budgets.ts, as tinybench reads them); each
 call is timed on its own (time.perf_counter_ns). With "progress": true in the plan, progress goes to
 stderr as JSON lines {"progress": {"round", "rounds", "id", "done", "total"}}, one per round of each
 configuration, before it runs.
@@ -326,14 +327,14 @@ class Config:
     def run_round(self, first):
         b = self.budget
         now = time.perf_counter_ns
-        if b.get("warmupCalls", 0) > 0 and (first or b.get("warmupEveryRound", True)):
+        if b.get("warmupIterations", 0) > 0 and (first or b.get("warmupEveryRound", True)):
             t0, calls = now(), 0
-            while calls < b["warmupCalls"] or (now() - t0) < b.get("warmupMs", 0) * 1e6:
+            while calls < b["warmupIterations"] or (now() - t0) < b.get("warmupTime", 0) * 1e6:
                 self.one_call()
                 calls += 1
         times = []
         t0 = now()
-        while len(times) < max(1, b.get("minCalls", 1)) or (now() - t0) < b.get("timeMs", 0) * 1e6:
+        while len(times) < max(1, b.get("iterations", 1)) or (now() - t0) < b.get("time", 0) * 1e6:
             t = now()
             out = self.one_call()
             times.append((now() - t) / 1e6)
@@ -455,8 +456,8 @@ def main():
     if args.plan:
         plan = json.load(sys.stdin if args.plan == "-" else open(args.plan))
     else:
-        budget = {"timeMs": args.time_ms, "minCalls": args.min_calls, "warmupMs": args.warmup_ms,
-                  "warmupCalls": args.warmup_calls, "warmupEveryRound": True}
+        budget = {"time": args.time_ms, "iterations": args.min_calls, "warmupTime": args.warmup_ms,
+                  "warmupIterations": args.warmup_calls, "warmupEveryRound": True}
         batch = "full" if args.batch == "full" else int(args.batch)
         plan = {"rounds": args.rounds, "seed": args.seed, "lr": args.lr, "samples": args.samples,
                 "configs": [{"layers": args.layers, "what": args.what, "batch": batch, "budget": budget}]}

@@ -7,7 +7,8 @@
 import Table from 'cli-table3';
 import type { Environment } from '../src/results/results.ts';
 import type { BackendInfo } from '../src/core/backends.ts';
-import type { Budget, Measurement } from './measure.ts';
+import type { Budget } from './budgets.ts';
+import type { Measurement } from './measure.ts';
 import type { NumpyResult, NumpyRow } from './numpy.ts';
 import { NETS, type TaskSpec } from './suites.ts';
 import { table } from '../src/report/markdown.ts';

@@ -14,11 +14,12 @@ import { EXIT, main } from '../src/cli/main.ts';
 import { progressReporter } from '../src/cli/progress.ts';
 import { sharedBatch } from '../src/scratch/threads.ts';
 import { BENCH_HELP, parseBenchArgs } from './args.ts';
-import { FULL_PLAN, SMOKE_PLAN, measure } from './measure.ts';
+import { FULL_PLAN, SMOKE_PLAN } from './budgets.ts';
+import { measure } from './measure.ts';
 import { BENCH_SCHEMA, BENCH_VERSION, deriveRows, goals, renderBench, terminalTable, type BenchResults } from './report.ts';
 import { ADAM_FLOPS_PER_PARAM, DEEP_BATCH, NETS, SGD_FLOPS_PER_PARAM, buildSuites, flopsPerSample, paramCount } from './suites.ts';
 import { createBenchIsolate } from './isolate.ts';
-import { NUMPY_FULL_PLAN, NUMPY_SMOKE_PLAN, runNumpy, type NumpyConfig, type NumpyResult } from './numpy.ts';
+import { runNumpy, type NumpyConfig, type NumpyResult } from './numpy.ts';
 
 
 await main(async (signal) => {
@@ -86,7 +87,7 @@ await main(async (signal) => {
       if (args.suites.includes('step')) configs.push(...sizes.map((m) => ({ layers: nb, what: 'step' as const, batch: m })), ...(args.smoke ? [] : [{ layers: nb, what: 'step' as const, batch: 'full' as const }]));
       if (args.deep) for (const what of ['forward', 'step'] as const) if (args.suites.includes(what)) configs.push({ layers: deep, what, batch: DEEP_BATCH });
       const r = await runNumpy(configs, {
-        plan: args.smoke ? NUMPY_SMOKE_PLAN : NUMPY_FULL_PLAN,
+        plan,
         signal,
         onProgress: (p) => progress.update({ label: `numpy · round ${p.round}/${p.rounds} · ${p.id}`, done: p.done, total: p.total }),
       });

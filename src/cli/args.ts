@@ -67,35 +67,11 @@ export interface CompareArgs {
 export const SWEEP_SCALES = [0.1, 0.3, 1, 3, 10, 30];
 
 export function parseCompareArgs(argv: string[]): CompareArgs {
-  const v = parseFlags(argv, {
-    preset: { type: 'string' },
-    seeds: { type: 'string' },
-    trainers: { type: 'string' },
-    epochs: { type: 'string' },
-    iterations: { type: 'string' },
-    batch: { type: 'string' },
-    lr: { type: 'string' },
-    'adam-lr': { type: 'string' },
-    hidden: { type: 'string' },
-    layers: { type: 'string' },
-    keep: { type: 'string' },
-    'lr-decay': { type: 'string' },
-    beta1: { type: 'string' },
-    beta2: { type: 'string' },
-    activation: { type: 'string' },
-    init: { type: 'string' },
-    backend: { type: 'string' },
-    data: { type: 'string' },
-    predict: { type: 'string' },
-    submission: { type: 'string' },
-    limit: { type: 'string' },
-    'test-limit': { type: 'string' },
-    'eval-every': { type: 'string' },
-    sweep: { type: 'string' },
-    threads: { type: 'string' },
-    out: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  }).values;
+  const v = parseFlags(argv, [
+    'preset', 'seeds', 'trainers', 'epochs', 'iterations', 'batch', 'lr', 'adam-lr', 'hidden', 'layers', 'keep',
+    'lr-decay', 'beta1', 'beta2', 'activation', 'init', 'backend', 'data', 'predict', 'submission', 'limit',
+    'test-limit', 'eval-every', 'sweep', 'threads', 'out',
+  ]).values;
   const preset = oneOf<PresetName>('preset', v.preset ?? 'default', PRESET_NAMES);
   const plan: Plan = { ...PRESETS[preset], seeds: [...PRESETS[preset].seeds], trainers: [...PRESETS[preset].trainers], layers: [...PRESETS[preset].layers], keep: [...PRESETS[preset].keep] };
   const set = <K extends keyof Plan>(k: K, val: Plan[K]) => {

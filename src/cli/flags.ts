@@ -7,10 +7,23 @@ export const fail = (msg: string): never => {
   throw new UserError(msg);
 };
 
-/** parseArgs, strict, with its errors (already one line, e.g. "Unknown option '--foo'") as UserErrors. */
-export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, allowPositionals = false) {
+/**
+ * parseArgs, strict: each flag of `withValue` takes a value (`--lr 0.1`), each of `switches` does not
+ * (`--smoke`), and `--help` (`-h`) is always a switch. Its errors (already one line, e.g. "Unknown option
+ * '--foo'") become UserErrors.
+ */
+export function parseFlags<V extends string, S extends string = never>(
+  argv: string[],
+  withValue: readonly V[],
+  switches: readonly S[] = [],
+  allowPositionals = false,
+): { values: Partial<Record<V, string> & Record<S | 'help', boolean>>; positionals: string[] } {
+  const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
+  for (const f of withValue) options[f] = { type: 'string' };
+  for (const f of switches) options[f] = { type: 'boolean' };
   try {
-    return parseArgs({ args: argv, strict: true, allowPositionals, options });
+    const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals, options });
+    return { values: values as Partial<Record<V, string> & Record<S | 'help', boolean>>, positionals };
   } catch (e) {
     throw new UserError(`${(e as Error).message.split('\n')[0]} (see --help)`);
   }

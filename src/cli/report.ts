@@ -19,7 +19,7 @@ without training.
   --out DIR    where to write (default: the JSON's folder)`;
 
 await main(async () => {
-  const a = parseFlags(process.argv.slice(2), { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+  const a = parseFlags(process.argv.slice(2), ['out'], [], true);
   if (a.values.help) {
     process.stdout.write(HELP + '\n');
     return EXIT.ok;

@@ -13,7 +13,7 @@
  * hidden layer l (0 or 1/keep per unit and sample; absent = all ones, and always absent in prediction).
  * The loss is the batch-mean cross-entropy, −Σ log A_L[y_i] / m.
  *
- * How it runs: BLOCK samples at a time (the unit of the gradient sums, see below), each block in
+ * How it runs: SCRATCH_BLOCK samples at a time (the unit of the gradient sums, see below), each block in
  * sub-blocks of SUB samples whose intermediates stay in cache; the loops are in kernels.ts. In memory X is
  * sample-major (m×784, one image per row), and so is every intermediate (n×width).
  *
@@ -41,7 +41,9 @@ const CLASSES: number = CLASSES_;
  * blocks and the totals are added up in the same order, so the result does not depend on the number of
  * threads.
  */
-export const BLOCK = 128;
+export const SCRATCH_BLOCK = 128;
+/** @deprecated the old name of SCRATCH_BLOCK, kept only until threads.ts and its test say SCRATCH_BLOCK */
+export const BLOCK = SCRATCH_BLOCK;
 /** Samples per sub-block: the intermediates of SUB samples (n×width doubles per layer) stay in cache. */
 export const SUB = 64;
 
@@ -85,7 +87,7 @@ export interface Workspace {
   bits: Int32Array | null; // the last batch's buffer as int32 (see listPixels)
   total: Float64Array; // sumsLength: the batch's gradient sums…
   totalSums: GradSums; // …as views
-  block: Float64Array; // sumsLength: one block's sums (batches of more than BLOCK samples)
+  block: Float64Array; // sumsLength: one block's sums (batches of more than SCRATCH_BLOCK samples)
   blockSums: GradSums;
 }
 
@@ -188,17 +190,17 @@ export function addSums(a: Float64Array, b: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] += b[i];
 }
 
-/** The gradient sums of a whole batch into ws.total, block by block (see BLOCK). */
+/** The gradient sums of a whole batch into ws.total, block by block (see SCRATCH_BLOCK). */
 export function batchSums(p: Params, batch: Batch, act: Activation, masks: Float32Array[] | undefined, ws: Workspace): void {
   const { m } = batch;
   if (m < 1) throw new Error('gradients: empty batch');
   ws.total.fill(0);
-  if (m <= BLOCK) {
+  if (m <= SCRATCH_BLOCK) {
     blockSums(p, batch, 0, m, act, masks, ws, ws.totalSums);
   } else {
-    for (let from = 0; from < m; from += BLOCK) {
+    for (let from = 0; from < m; from += SCRATCH_BLOCK) {
       ws.block.fill(0);
-      blockSums(p, batch, from, Math.min(m, from + BLOCK), act, masks, ws, ws.blockSums);
+      blockSums(p, batch, from, Math.min(m, from + SCRATCH_BLOCK), act, masks, ws, ws.blockSums);
       addSums(ws.total, ws.block);
     }
   }

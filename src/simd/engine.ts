@@ -3,7 +3,7 @@
  * assembly/net.ts (once per process), gives a network its own wasm memory (planned by layout.ts, fixed
  * size, never grown) and streams batches through it block by block.
  *
- * One step on the calling thread is one `set` per array per block of BLOCK samples (images, labels, each
+ * One step on the calling thread is one `set` per array per block of SIMD_BLOCK samples (images, labels, each
  * dropout mask) into the workspace, one wasm call per block (blockSums; plus a fold above one block) and
  * one for the update: nothing per sample runs in JavaScript.
  */
@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACTIVATIONS, INPUT, type Activation, type Batch } from '../core/types.ts';
 import { OUT_DIR, VARIANTS, type Variant } from './build.ts';
-import { BLOCK, SUB, planLayout, writeDescriptors, type Layout, type WorkspaceLayout } from './layout.ts';
+import { SIMD_BLOCK, SUB, planLayout, writeDescriptors, type Layout, type WorkspaceLayout } from './layout.ts';
 
 /** The kernels' exports (assembly/net.ts); addresses are byte offsets into the memory. */
 export interface Kernels {
@@ -99,8 +99,8 @@ export function views(memory: WebAssembly.Memory) {
 /** Instantiates a module over `memory` and checks that its block sizes are the ones layout.ts plans for. */
 export function instantiate(mod: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
   const k = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Kernels;
-  if (k.blockSamples() !== BLOCK || k.subSamples() !== SUB) {
-    throw new Error(`scratch-simd: build/ is out of date (blocks of ${k.blockSamples()}/${k.subSamples()} samples, expected ${BLOCK}/${SUB}); run \`npm run build:simd\``);
+  if (k.blockSamples() !== SIMD_BLOCK || k.subSamples() !== SUB) {
+    throw new Error(`scratch-simd: build/ is out of date (blocks of ${k.blockSamples()}/${k.subSamples()} samples, expected ${SIMD_BLOCK}/${SUB}); run \`npm run build:simd\``);
   }
   return k;
 }
@@ -142,14 +142,14 @@ export function batchSums(e: Engine, batch: Batch, act: Activation, masks: Float
   const a = actCode(act);
   const masked = masks ? 1 : 0;
   const { net, total } = e.layout;
-  if (m <= BLOCK) {
+  if (m <= SIMD_BLOCK) {
     stage(e, ws, batch.x, batch.y, 0, m, masks);
     e.k.blockSums(net, ws.desc, m, a, masked, total);
     return;
   }
   // block by block, each block's sums from zero, added to the total in block order (as the threads do)
-  for (let b = 0, i0 = 0; i0 < m; b++, i0 += BLOCK) {
-    const n = Math.min(BLOCK, m - i0);
+  for (let b = 0, i0 = 0; i0 < m; b++, i0 += SIMD_BLOCK) {
+    const n = Math.min(SIMD_BLOCK, m - i0);
     stage(e, ws, batch.x, batch.y, i0, n, masks);
     e.k.blockSums(net, ws.desc, n, a, masked, ws.sums);
     e.k.fold(net, total, ws.sums, b === 0 ? 1 : 0);
@@ -161,8 +161,8 @@ export function predictLocal(e: Engine, x: Float32Array, m: number, act: Activat
   const ws = e.layout.workspaces[0];
   const a = actCode(act);
   const out = new Uint8Array(m);
-  for (let i0 = 0; i0 < m; i0 += BLOCK) {
-    const n = Math.min(BLOCK, m - i0);
+  for (let i0 = 0; i0 < m; i0 += SIMD_BLOCK) {
+    const n = Math.min(SIMD_BLOCK, m - i0);
     stage(e, ws, x, null, i0, n, undefined);
     e.k.predict(e.layout.net, ws.desc, n, a, ws.preds);
     out.set(e.u8.subarray(ws.preds, ws.preds + n), i0);

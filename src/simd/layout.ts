@@ -4,7 +4,7 @@
  *
  * Memory is planned once per network (layer sizes) and number of workspaces, and never grows: parameters,
  * Adam's moments, the batch's float64 gradient sums, the gradients' float32 output, and per worker a
- * workspace that holds one block (BLOCK samples) of staged input plus the intermediates of one sub-block
+ * workspace that holds one block (SIMD_BLOCK samples) of staged input plus the intermediates of one sub-block
  * (SUB samples). A batch of any size streams through the workspaces block by block, so the memory a
  * network needs does not depend on the batch size. The plan is refused with a clear error if it would
  * exceed MAX_MEMORY_BYTES.
@@ -16,7 +16,9 @@
 import { INPUT, sizesOf, type Params } from '../core/types.ts';
 
 /** Samples per gradient block: the unit of the float64 sums, added in block order (threads split blocks). */
-export const BLOCK = 256;
+export const SIMD_BLOCK = 256;
+/** @deprecated the old name of SIMD_BLOCK, kept only until threads.ts and its test say SIMD_BLOCK */
+export const BLOCK = SIMD_BLOCK;
 /** Samples per sub-block (their intermediates stay in cache). */
 export const SUB = 64;
 /** The bound on one network's wasm memory (parameters, sums, workspaces): 1 GiB. */
@@ -50,10 +52,10 @@ export interface LayerLayout {
 
 export interface WorkspaceLayout {
   desc: number; // the workspace descriptor
-  x: number; // BLOCK×784 f32: the block's images
-  y: number; // BLOCK u8: its labels
-  masks: number[]; // per hidden layer: BLOCK×out f32 (the caller's row layout, not padded)
-  preds: number; // BLOCK u8: predictions
+  x: number; // SIMD_BLOCK×784 f32: the block's images
+  y: number; // SIMD_BLOCK u8: its labels
+  masks: number[]; // per hidden layer: SIMD_BLOCK×out f32 (the caller's row layout, not padded)
+  preds: number; // SIMD_BLOCK u8: predictions
   sums: number; // one block's float64 sums
   counter: number; // f64: multiply-adds executed
   /** the intermediates, which only the kernels touch (their addresses go into the descriptor) */
@@ -130,10 +132,10 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
     const desc = alloc((W_LAYER0 + W_STRIDE * L) * 4);
     workspaces.push({
       desc,
-      x: alloc(BLOCK * INPUT * 4),
-      y: alloc(BLOCK),
-      masks: layers.slice(0, -1).map((g) => alloc(BLOCK * g.out * 4)),
-      preds: alloc(BLOCK),
+      x: alloc(SIMD_BLOCK * INPUT * 4),
+      y: alloc(SIMD_BLOCK),
+      masks: layers.slice(0, -1).map((g) => alloc(SIMD_BLOCK * g.out * 4)),
+      preds: alloc(SIMD_BLOCK),
       sums: alloc(sumsBytes),
       counter: alloc(16),
       parts: {

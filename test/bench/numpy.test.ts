@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   NUMPY_SCRIPT,
-  NUMPY_SMOKE_PLAN,
   NUMPY_THREAD_VARS,
   probeNumpy,
   runNumpy,
@@ -17,6 +16,7 @@ import {
   type NumpyResult,
 } from '../../bench/numpy.ts';
 import type { Batch } from '../../src/core/types.ts';
+import { SMOKE_PLAN } from '../../bench/budgets.ts';
 import { loadEmbedded } from '../../src/data/index.ts';
 
 const probe = probeNumpy();
@@ -214,25 +214,25 @@ describe('runNumpy', () => {
 
   it.skipIf(noNumpy)(`a smoke run: finite positive times for every configuration, on one BLAS thread, on the embedded MNIST${skipNote}`, async () => {
     const progress: string[] = [];
-    const r = await runNumpy(configs, { plan: NUMPY_SMOKE_PLAN, onProgress: (p) => progress.push(`${p.round}/${p.rounds} ${p.id}`) });
+    const r = await runNumpy(configs, { plan: SMOKE_PLAN, onProgress: (p) => progress.push(`${p.round}/${p.rounds} ${p.id}`) });
     if ('skipped' in r) throw new Error(r.skipped);
     const res: NumpyResult = r;
     expect(res.rows.map((x) => x.id)).toEqual(['step · numpy · 784-10-10 · 64', 'forward · numpy · 784-400-100-10 · 256', 'gradients · numpy · 784-10-10 · full']);
-    expect(progress).toHaveLength(NUMPY_SMOKE_PLAN.rounds * configs.length);
+    expect(progress).toHaveLength(SMOKE_PLAN.rounds * configs.length);
     for (const row of res.rows) {
       for (const v of [row.medianMs, row.p25Ms, row.p75Ms, row.samplesPerSec, ...row.samples]) {
         expect(Number.isFinite(v) && v > 0, `${row.id}: ${v}`).toBe(true);
       }
       expect(row.p25Ms).toBeLessThanOrEqual(row.medianMs);
       expect(row.medianMs).toBeLessThanOrEqual(row.p75Ms);
-      expect(row.perRoundMedianMs).toHaveLength(NUMPY_SMOKE_PLAN.rounds);
+      expect(row.perRoundMedianMs).toHaveLength(SMOKE_PLAN.rounds);
       expect(row.n).toBe(row.samples.length);
       expect(row.finite).toBe(true);
     }
     const [step, fwd, full] = res.rows;
     expect([step.m, step.batches, step.impl]).toEqual([64, 937, 'numpy-sgd']);
     expect([fwd.m, fwd.batches]).toEqual([256, 39]); // 10,000 test images
-    expect([full.m, full.batches, full.n]).toEqual([60_000, 1, NUMPY_SMOKE_PLAN.rounds]); // heavy budget: one call a round
+    expect([full.m, full.batches, full.n]).toEqual([60_000, 1, SMOKE_PLAN.rounds]); // heavy budget: one call a round
     expect(Number.isFinite(step.lastLoss)).toBe(true);
     expect(fwd.lastLoss).toBeNull();
 
@@ -253,7 +253,7 @@ describe('runNumpy', () => {
   });
 
   it.skipIf(noNumpy)(`the thread count reported is the BLAS's own: 2 threads asked, 2 in effect where there are 2 cores${skipNote}`, async () => {
-    const r = await runNumpy([{ layers: [784, 10, 10], what: 'forward', batch: 64 }], { plan: NUMPY_SMOKE_PLAN, threads: 2 });
+    const r = await runNumpy([{ layers: [784, 10, 10], what: 'forward', batch: 64 }], { plan: SMOKE_PLAN, threads: 2 });
     if ('skipped' in r) throw new Error(r.skipped);
     expect(r.threads.env.OPENBLAS_NUM_THREADS).toBe('2');
     if (r.threads.blas !== null) expect(r.threads.blas).toBe(Math.min(2, availableParallelism()));
@@ -270,7 +270,7 @@ describe('runNumpy', () => {
 
   it('a missing python is a skip with the reason, not an error', async () => {
     const bogus = join(tmpdir(), 'no-such-dir', 'python3');
-    const r = await runNumpy(configs, { python: bogus, plan: NUMPY_SMOKE_PLAN });
+    const r = await runNumpy(configs, { python: bogus, plan: SMOKE_PLAN });
     expect(r).toEqual({ skipped: expect.stringContaining('python3 with numpy not found') });
     expect((r as { skipped: string }).skipped).toContain(bogus);
     const pr = probeNumpy(bogus);
@@ -283,7 +283,7 @@ describe('runNumpy', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mnist-duel-nonumpy-'));
     try {
       writeFileSync(join(dir, 'numpy.py'), 'raise ImportError("numpy hidden by the test")\n');
-      const r = await runNumpy(configs, { plan: NUMPY_SMOKE_PLAN, env: { PYTHONPATH: dir } });
+      const r = await runNumpy(configs, { plan: SMOKE_PLAN, env: { PYTHONPATH: dir } });
       expect(r).toEqual({ skipped: expect.stringContaining('numpy hidden by the test') });
     } finally {
       rmSync(dir, { recursive: true, force: true });
