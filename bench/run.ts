@@ -12,7 +12,7 @@ import { environment } from '../src/harness/run.ts';
 import { BACKEND_NAMES, initBackend, type BackendInfo, type BackendName } from '../src/tfjs/backend.ts';
 import { EXIT, main } from '../src/cli/main.ts';
 import { progressReporter } from '../src/cli/progress.ts';
-import { sharedBatch } from '../src/scratch/threads.ts';
+import { sharedBatch } from '../src/core/pool.ts';
 import { BENCH_HELP, parseBenchArgs } from './args.ts';
 import { FULL_PLAN, SMOKE_PLAN, measure } from './measure.ts';
 import { BENCH_SCHEMA, BENCH_VERSION, deriveRows, goals, renderBench, terminalTable, type BenchResults } from './report.ts';

@@ -15,7 +15,7 @@ import { tsWorker } from '../core/workers.ts';
 import { UserError } from '../core/errors.ts';
 import type { Batch, Params } from '../core/types.ts';
 import type { Dataset, Unlabelled } from '../data/index.ts';
-import { sharedBatch } from '../scratch/threads.ts';
+import { sharedBatch } from '../core/pool.ts';
 import { makeScratchTrainer } from './scratch-trainers.ts';
 import type { TrainerId } from './trainers.ts';
 import { ranOn, trainOne, type ProgressEvent, type ResolvedPlan, type TrainOptions, type TrainRunOptions, type TrainerRun } from './train.ts';
