@@ -8,7 +8,8 @@
  * generation per worker) and an error buffer. To start a job, the caller writes the job words and bumps the
  * generation of each worker it needs; each worker runs the job callback and counts itself done, and the
  * caller waits (Atomics.wait) until all have, so a job stays synchronous. A worker that fails writes its
- * message and wakes whoever waits at a barrier; the caller then throws it, and the pool stays failed.
+ * message and wakes the others waiting at a barrier, which give up; once all are done, the caller throws the
+ * message, and the pool stays failed.
  *
  * Spinning: waking a sleeping thread costs 10–40 µs here (futex + scheduler), as much as a whole step on a
  * small batch. So, only while the workers leave a core free (spinning threads that outnumber the cores
@@ -163,8 +164,7 @@ export function startPool<D>(spec: PoolSpec<D>): WorkerPool {
     }
     for (;;) {
       const v = Atomics.load(ctrl, word);
-      if (Atomics.load(ctrl, ERR)) fail();
-      if (v >= target) return;
+      if (v >= target) return Atomics.load(ctrl, ERR) ? fail() : undefined;
       const left = timeoutMs - (Date.now() - t0);
       if (left <= 0) throw new Error(`${name} worker threads: ${what} timed out after ${timeoutMs} ms`);
       Atomics.wait(ctrl, word, v, Math.min(left, 1000));
@@ -218,6 +218,7 @@ export function startPool<D>(spec: PoolSpec<D>): WorkerPool {
         waitFor(READY, threads, START_TIMEOUT_MS, 'starting');
         ready = true;
       }
+      if (Atomics.load(ctrl, ERR)) fail(); // a failed pool stays failed
       Atomics.store(ctrl, DONE, 0);
       Atomics.store(ctrl, BARRIER, 0);
       Atomics.store(ctrl, WORKING, working);
