@@ -7,8 +7,8 @@
  * src/harness/isolate.ts, so the two reports agree.) The worker builds the same tasks from the same
  * context and runs, per request, one tinybench Bench of the tasks asked for, in the order asked.
  */
-import { isMainThread, MessageChannel, workerData, type MessagePort } from 'node:worker_threads';
-import { tsWorker } from '../src/core/workers.ts';
+import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
+import { startIsolate } from '../src/core/workers.ts';
 import { Bench } from 'tinybench';
 import type { SuiteName } from './args.ts';
 import { buildSuites, type SuiteContext, type TaskSpec } from './suites.ts';
@@ -38,37 +38,15 @@ export interface BenchIsolate {
 
 /** ctx.data must be in shared memory (sharedBatch); no tfjs and no pools in the isolate. */
 export function createBenchIsolate(suites: SuiteName[], ctx: SuiteContext): BenchIsolate {
-  const { port1, port2 } = new MessageChannel();
-  const data: Boot = { kind: 'mnist-duel-bench-isolate', suites, ctx: { ...ctx, backends: [], threads: [] }, port: port2 };
-  const worker = tsWorker(import.meta.url, data, [port2]);
-  worker.unref();
-  port1.unref();
-  let failed: Error | null = null;
-  worker.on('error', (e) => (failed = e));
+  const boot: Omit<Boot, 'port'> = { kind: 'mnist-duel-bench-isolate', suites, ctx: { ...ctx, backends: [], threads: [] } };
+  const iso = startIsolate<Req, Res>(import.meta.url, 'bench isolate', boot);
   return {
     async run(ids, opts) {
-      if (failed) throw failed;
-      port1.ref();
-      try {
-        port1.postMessage({ ids, opts } satisfies Req);
-        const m = await new Promise<Res>((resolve, reject) => {
-          const onExit = () => reject(failed ?? new Error('bench isolate: the worker exited'));
-          worker.once('exit', onExit);
-          port1.once('message', (x: Res) => {
-            worker.off('exit', onExit);
-            resolve(x);
-          });
-        });
-        if (!m.ok) throw new Error(`bench isolate: ${m.message}`);
-        return { samples: m.samples, executed: m.executed };
-      } finally {
-        port1.unref();
-      }
+      const m = await iso.request<Res>({ ids, opts }, (x, resolve) => resolve(x));
+      if (!m.ok) throw new Error(`bench isolate: ${m.message}`);
+      return { samples: m.samples, executed: m.executed };
     },
-    dispose() {
-      port1.close();
-      void worker.terminate();
-    },
+    dispose: () => iso.dispose(),
   };
 }
 

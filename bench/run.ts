@@ -12,7 +12,7 @@ import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../src/core/b
 import { initBackend } from '../src/tfjs/backend.ts';
 import { EXIT, main } from '../src/cli/main.ts';
 import { progressReporter } from '../src/cli/progress.ts';
-import { sharedBatch } from '../src/scratch/threads.ts';
+import { sharedBatch } from '../src/core/pool.ts';
 import { BENCH_HELP, parseBenchArgs } from './args.ts';
 import { FULL_PLAN, SMOKE_PLAN } from './budgets.ts';
 import { measure } from './measure.ts';

@@ -8,19 +8,20 @@
  *
  * A whole run (warm-up, timed steps, curve points, final evaluation) happens in the worker, so no per-step
  * thread hand-off is timed. Same code, same data, same operations: results are bit-identical to a run on
- * the calling thread (tested). The worker is started by tsWorker (src/core/workers.ts).
+ * the calling thread (tested). The worker is started by startIsolate (src/core/workers.ts).
  */
-import { isMainThread, MessageChannel, workerData, type MessagePort } from 'node:worker_threads';
-import { tsWorker } from '../core/workers.ts';
+import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
+import { startIsolate } from '../core/workers.ts';
 import { UserError } from '../core/errors.ts';
 import type { Batch, Params } from '../core/types.ts';
 import type { Dataset, Unlabelled } from '../data/index.ts';
-import { sharedBatch } from '../scratch/threads.ts';
+import { sharedBatch } from '../core/pool.ts';
 import { makeScratchTrainer } from './scratch-trainers.ts';
 import type { TrainerId } from './trainers.ts';
 import { ranOn, trainOne, type ProgressEvent, type ResolvedPlan, type TrainOptions, type TrainRunOptions, type TrainerRun } from './train.ts';
 
 type Job = { id: TrainerId; plan: ResolvedPlan; seed: number; init: Params; o: Omit<TrainOptions, 'unlabelled'>; predict: boolean };
+type Request = { type: 'job'; job: Job } | { type: 'abort' };
 type Reply = { type: 'progress'; e: ProgressEvent } | { type: 'done'; result: TrainerRun } | { type: 'error'; message: string; stack?: string; user: boolean };
 interface Boot {
   kind: 'mnist-duel-scratch-isolate';
@@ -48,42 +49,24 @@ export function createScratchIsolate(data: Dataset, curveTrain: Batch): ScratchI
     x.set(data.unlabelled.x);
     unlabelled = { ...data.unlabelled, x };
   }
-  const { port1, port2 } = new MessageChannel();
-  const boots: Boot = { kind: 'mnist-duel-scratch-isolate', data: { ...shared, unlabelled: undefined }, curveTrain: curve, unlabelled, port: port2 };
-  const worker = tsWorker(import.meta.url, boots, [port2]);
-  worker.unref();
-  port1.unref();
-  let failed: Error | null = null;
-  worker.on('error', (e) => (failed = e));
+  const boot: Omit<Boot, 'port'> = { kind: 'mnist-duel-scratch-isolate', data: { ...shared, unlabelled: undefined }, curveTrain: curve, unlabelled };
+  const iso = startIsolate<Request, Reply>(import.meta.url, 'scratch isolate', boot);
   return {
     async train(id, plan, seed, init, opts, o) {
-      if (failed) throw failed;
-      port1.ref();
-      const onAbort = () => port1.postMessage({ type: 'abort' });
+      const onAbort = () => iso.post({ type: 'abort' });
       opts.signal?.addEventListener('abort', onAbort);
       try {
         const { unlabelled: want, ...rest } = o;
-        port1.postMessage({ type: 'job', job: { id, plan, seed, init, o: rest, predict: want !== undefined } satisfies Job });
-        return await new Promise<TrainerRun>((resolve, reject) => {
-          const onExit = () => reject(failed ?? new Error('scratch isolate: the worker exited'));
-          worker.once('exit', onExit);
-          port1.on('message', function on(m: Reply) {
-            if (m.type === 'progress') return opts.onProgress?.(m.e);
-            port1.off('message', on);
-            worker.off('exit', onExit);
-            if (m.type === 'done') resolve(m.result);
-            else reject(Object.assign(m.user ? new UserError(m.message) : new Error(m.message), { stack: m.stack }));
-          });
+        return await iso.request<TrainerRun>({ type: 'job', job: { id, plan, seed, init, o: rest, predict: want !== undefined } }, (m, resolve, reject) => {
+          if (m.type === 'progress') opts.onProgress?.(m.e);
+          else if (m.type === 'done') resolve(m.result);
+          else reject(Object.assign(m.user ? new UserError(m.message) : new Error(m.message), { stack: m.stack }));
         });
       } finally {
         opts.signal?.removeEventListener('abort', onAbort);
-        port1.unref();
       }
     },
-    dispose() {
-      port1.close();
-      void worker.terminate();
-    },
+    dispose: () => iso.dispose(),
   };
 }
 
@@ -91,7 +74,7 @@ export function createScratchIsolate(data: Dataset, curveTrain: Batch): ScratchI
 
 function workerMain({ data, curveTrain, unlabelled, port }: Boot): void {
   let abort = new AbortController();
-  port.on('message', async (m: { type: 'job'; job: Job } | { type: 'abort' }) => {
+  port.on('message', async (m: Request) => {
     if (m.type === 'abort') return abort.abort();
     abort = new AbortController();
     const { id, plan, seed, init, o, predict } = m.job;

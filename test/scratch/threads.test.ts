@@ -7,7 +7,8 @@ import { allocParams, copyParams, hiddenOf, sizesOf, type Activation, type Batch
 import { createScratchAdamTrainer } from '../../src/scratch/adam.ts';
 import { BLOCK, createWorkspace, gradientsInto } from '../../src/scratch/network.ts';
 import { gradients64, to64 } from '../../src/scratch/reference64.ts';
-import { createThreadPool, sharedBatch, type ThreadPool } from '../../src/scratch/threads.ts';
+import { sharedBatch } from '../../src/core/pool.ts';
+import { createThreadPool, type ThreadPool } from '../../src/scratch/threads.ts';
 import { createScratchTrainer } from '../../src/scratch/trainer.ts';
 import { expectAgree, expectIdentical, mnistData, mnistSlice } from '../helpers/params.ts';
 

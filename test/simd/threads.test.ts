@@ -6,7 +6,7 @@ import { initParams } from '../../src/core/init.ts';
 import { hiddenOf, netSizes, tensors, type Batch, type Params, type Trainer } from '../../src/core/types.ts';
 import { loadEmbedded } from '../../src/data/index.ts';
 import { makeSchedule } from '../../src/core/schedule.ts';
-import { sharedBatch } from '../../src/scratch/threads.ts';
+import { sharedBatch } from '../../src/core/pool.ts';
 import { BLOCK, createSimdAdamTrainer, createSimdTrainer, gradients } from '../../src/simd/index.ts';
 import { createSimdPool } from '../../src/simd/threads.ts';
 
