@@ -1,12 +1,8 @@
 /**
- * scratch-simd: the network of src/scratch/network.ts in AssemblyScript with 128-bit WebAssembly SIMD.
- * Same equations, for any list of dense layers l = 1..L (0-based here: layer 0 reads the image):
- *
- *   forward                              backward
- *   A0 = X                               dZ_L = A_L − Y
- *   Z_l = W_l·A_{l−1} + b_l              dW_l = dZ_l·A_{l−1}ᵀ / m,  db_l = Σ dZ_l / m
- *   A_l = g(Z_l) ∘ M_l      (l < L)      dZ_{l−1} = W_lᵀ·dZ_l ∘ M_{l−1} ∘ g′(Z_{l−1})
- *   A_L = softmax(Z_L), loss = Σ (log Σ exp Z_L − Z_L[y]) / m   (max-subtracted: the notebook's fix 3)
+ * scratch-simd: the network of src/scratch/network.ts in AssemblyScript with 128-bit WebAssembly SIMD, for
+ * any list of dense layers. The equations are those of the table in network.ts's header (computed in the
+ * same order by its `blockSums` and by `blockSums` here); layers are 0-based here (layer 0 reads the image).
+ * What is specific to this file is how they are laid out and computed:
  *
  * This file only computes; src/simd/layout.ts decides where everything lives in linear memory and writes
  * two descriptor tables that every function here reads (word offsets below, mirrored there):
@@ -53,13 +49,17 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-// net descriptor: words
-const N_L = 0, N_SUMS_BYTES = 1, N_LOSS = 2, N_LAYER0 = 4, N_STRIDE = 16;
-const L_IN = 0, L_OUT = 1, L_INP = 2, L_OUTP = 3, L_WT = 4, L_WR = 5, L_B = 6, L_DW = 7, L_DB = 8;
-const L_MW = 9, L_VW = 10, L_MB = 11, L_VB = 12;
-// workspace descriptor: words
-const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_DZ64 = 4, W_COUNT = 6, W_LAYER0 = 8, W_STRIDE = 8;
-const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5;
+// ---- the two descriptor tables: word offsets (i32 words), defined here only ----
+// Exported as constant globals: src/simd/layout.ts reads them from the instantiated module, so the table
+// it writes and the one read here cannot disagree. Here they are compile-time constants (inlined).
+// net descriptor: N_L layers, N_SUMS_BYTES bytes per block of sums, N_LOSS the loss's byte offset in it;
+// layer l's fields L_* start at word N_LAYER0 + l·N_STRIDE
+export const N_L = 0, N_SUMS_BYTES = 1, N_LOSS = 2, N_LAYER0 = 4, N_STRIDE = 16;
+export const L_IN = 0, L_OUT = 1, L_INP = 2, L_OUTP = 3, L_WT = 4, L_WR = 5, L_B = 6, L_DW = 7, L_DB = 8;
+export const L_MW = 9, L_VW = 10, L_MB = 11, L_VB = 12;
+// workspace descriptor (one per worker): layer l's fields WL_* start at word W_LAYER0 + l·W_STRIDE
+export const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_DZ64 = 4, W_COUNT = 6, W_LAYER0 = 8, W_STRIDE = 8;
+export const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5;
 
 // activations (the order of ACTIVATIONS in src/core/types.ts)
 const RELU = 0, TANH = 1, SIGMOID = 2;
