@@ -4,8 +4,9 @@
  * same order by its `blockSums` and by `blockSums` here); layers are 0-based here (layer 0 reads the image).
  * What is specific to this file is how they are laid out and computed:
  *
- * This file only computes; src/simd/layout.ts decides where everything lives in linear memory and writes
- * two descriptor tables that every function here reads (word offsets below, mirrored there):
+ * Memory: this file only computes; src/simd/layout.ts decides where everything lives in linear memory and
+ * writes two descriptor tables that every function here reads (their word offsets are defined below and
+ * exported; layout.ts reads them from the module):
  *
  *   net (shared by all workers): per layer l the sizes in/out (and inP/outP rounded up to 4 lanes), the
  *     parameters W_lᵀ (in×outP, f32: the master copy, laid out so that an input k reads one contiguous row
@@ -35,7 +36,7 @@
  * that test/simd/kernels.test.ts can hold one against the other; the network never calls them.
  */
 
-// ---- sizes shared with src/simd/layout.ts (checked at load: see blockSamples/subSamples) ----
+// ---- sizes, also in src/simd/layout.ts (checked at load: see blockSamples/subSamples) ----
 /** samples per gradient block (the unit of the float64 sums added in block order) */
 const BLOCK: i32 = 256;
 /** samples per sub-block (intermediates of SUB samples stay in cache) */
