@@ -1,15 +1,12 @@
 /**
- * scratch-simd: the network of src/scratch/network.ts in AssemblyScript with 128-bit WebAssembly SIMD.
- * Same equations, for any list of dense layers l = 1..L (0-based here: layer 0 reads the image):
+ * scratch-simd: the network of src/scratch/network.ts in AssemblyScript with 128-bit WebAssembly SIMD, for
+ * any list of dense layers. The equations are those of the table in network.ts's header (computed in the
+ * same order by its `blockSums` and by `blockSums` here); layers are 0-based here (layer 0 reads the image).
+ * What is specific to this file is how they are laid out and computed:
  *
- *   forward                              backward
- *   A0 = X                               dZ_L = A_L − Y
- *   Z_l = W_l·A_{l−1} + b_l              dW_l = dZ_l·A_{l−1}ᵀ / m,  db_l = Σ dZ_l / m
- *   A_l = g(Z_l) ∘ M_l      (l < L)      dZ_{l−1} = W_lᵀ·dZ_l ∘ M_{l−1} ∘ g′(Z_{l−1})
- *   A_L = softmax(Z_L), loss = Σ (log Σ exp Z_L − Z_L[y]) / m   (max-subtracted: the notebook's fix 3)
- *
- * This file only computes; src/simd/layout.ts decides where everything lives in linear memory and writes
- * two descriptor tables that every function here reads (word offsets below, mirrored there):
+ * Memory: this file only computes; src/simd/layout.ts decides where everything lives in linear memory and
+ * writes two descriptor tables that every function here reads (their word offsets are defined below and
+ * exported; layout.ts reads them from the module):
  *
  *   net (shared by all workers): per layer l the sizes in/out (and inP/outP rounded up to 4 lanes), the
  *     parameters W_lᵀ (in×outP, f32: the master copy, laid out so that an input k reads one contiguous row
@@ -33,9 +30,13 @@
  * Order: every sum adds its terms in a fixed order (a sample's inputs in list order, for narrow tiles as
  * two interleaved partial sums; samples ascending within a block), so results are bit-identical run to
  * run; src/simd adds the blocks in block order whatever the number of threads.
+ *
+ * Plain loops: each SIMD kernel (scanRows, spmm, outer64) has its plain loop beside it (`…Naive`), as
+ * llm.c keeps matmul_forward_naive beside matmul_forward. They are exported, with the kernels, only so
+ * that test/simd/kernels.test.ts can hold one against the other; the network never calls them.
  */
 
-// ---- sizes shared with src/simd/layout.ts (checked at load: see blockSamples/subSamples) ----
+// ---- sizes, also in src/simd/layout.ts (checked at load: see blockSamples/subSamples) ----
 /** samples per gradient block (the unit of the float64 sums added in block order) */
 const BLOCK: i32 = 256;
 /** samples per sub-block (intermediates of SUB samples stay in cache) */
@@ -53,13 +54,17 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-// net descriptor: words
-const N_L = 0, N_SUMS_BYTES = 1, N_LOSS = 2, N_LAYER0 = 4, N_STRIDE = 16;
-const L_IN = 0, L_OUT = 1, L_INP = 2, L_OUTP = 3, L_WT = 4, L_WR = 5, L_B = 6, L_DW = 7, L_DB = 8;
-const L_MW = 9, L_VW = 10, L_MB = 11, L_VB = 12;
-// workspace descriptor: words
-const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_DZ64 = 4, W_COUNT = 6, W_LAYER0 = 8, W_STRIDE = 8;
-const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5;
+// ---- the two descriptor tables: word offsets (i32 words), defined here only ----
+// Exported as constant globals: src/simd/layout.ts reads them from the instantiated module, so the table
+// it writes and the one read here cannot disagree. Here they are compile-time constants (inlined).
+// net descriptor: N_L layers, N_SUMS_BYTES bytes per block of sums, N_LOSS the loss's byte offset in it;
+// layer l's fields L_* start at word N_LAYER0 + l·N_STRIDE
+export const N_L = 0, N_SUMS_BYTES = 1, N_LOSS = 2, N_LAYER0 = 4, N_STRIDE = 16;
+export const L_IN = 0, L_OUT = 1, L_INP = 2, L_OUTP = 3, L_WT = 4, L_WR = 5, L_B = 6, L_DW = 7, L_DB = 8;
+export const L_MW = 9, L_VW = 10, L_MB = 11, L_VB = 12;
+// workspace descriptor (one per worker): layer l's fields WL_* start at word W_LAYER0 + l·W_STRIDE
+export const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_DZ64 = 4, W_COUNT = 6, W_LAYER0 = 8, W_STRIDE = 8;
+export const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5;
 
 // activations (the order of ACTIVATIONS in src/core/types.ts)
 const RELU = 0, TANH = 1, SIGMOID = 2;
@@ -109,7 +114,7 @@ const COMPACT: usize = memory.data<u8>([
  * 4·k of its nonzero entries, ascending, into idx; row i's are idx[start[i] .. start[i+1]). Returns the
  * total count. idx needs 3 spare entries after the last (whole vectors are stored).
  */
-function scanRows(rows: usize, rs: usize, wP: i32, n: i32, idx: usize, start: usize): i32 {
+export function scanRows(rows: usize, rs: usize, wP: i32, n: i32, idx: usize, start: usize): i32 {
   const zero = f32x4.splat(0);
   const step = i32x4.splat(16);
   let t: i32 = 0;
@@ -149,6 +154,22 @@ function scanRows(rows: usize, rs: usize, wP: i32, n: i32, idx: usize, start: us
       v128.store(idx + (<usize>t << 2), i8x16.swizzle(base, v128.load(COMPACT + (<usize>k << 4))));
       t += popcnt(k);
       base = i32x4.add(base, step);
+    }
+  }
+  store<i32>(start + (<usize>n << 2), t);
+  return t;
+}
+
+/** scanRows's plain loop: each entry tested on its own. */
+export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usize, start: usize): i32 {
+  let t: i32 = 0;
+  for (let i = 0; i < n; i++) {
+    store<i32>(start + (<usize>i << 2), t);
+    for (let k = 0; k < wP; k++) {
+      if (load<f32>(rows + <usize>i * rs + (<usize>k << 2)) != 0) {
+        store<i32>(idx + (<usize>t << 2), k << 2);
+        t++;
+      }
     }
   }
   store<i32>(start + (<usize>n << 2), t);
@@ -254,7 +275,7 @@ const L1_TILE_BYTES: i32 = 40 * 1024;
  * floats or 0 for none. In tiles of columns (each tile's slice of M is reused by all n rows while it is in
  * cache), with the accumulators of a tile in registers.
  */
-function spmm(rows: usize, rs: usize, idx: usize, start: usize, n: i32, M: usize, K: i32, wP: i32, bias: usize, out: usize): void {
+export function spmm(rows: usize, rs: usize, idx: usize, start: usize, n: i32, M: usize, K: i32, wP: i32, bias: usize, out: usize): void {
   const mq = <usize>wP;
   const os = <usize>wP << 2;
   const widest = tileWidth(K);
@@ -274,6 +295,22 @@ function spmm(rows: usize, rs: usize, idx: usize, start: usize, n: i32, M: usize
     }
     left -= V;
     col += <usize>V << 4;
+  }
+}
+
+/**
+ * spmm's plain loop: out[i, c] = (Σ_k rows[i, k]·M[k, c]) + bias[c] in float32, every k < K ascending (zeros
+ * too), for every c < wP. Bit-identical to spmm where a tile adds its terms one by one (tiles of more than
+ * 4 vectors); within float32 rounding where it keeps two interleaved partial sums.
+ */
+export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: i32, bias: usize, out: usize): void {
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < wP; c++) {
+      let s: f32 = 0;
+      for (let k = 0; k < K; k++) s += load<f32>(rows + <usize>i * rs + (<usize>k << 2)) * load<f32>(M + (<usize>(k * wP + c) << 2));
+      if (bias) s += load<f32>(bias + (<usize>c << 2));
+      store<f32>(out + (<usize>(i * wP + c) << 2), s);
+    }
   }
 }
 
@@ -318,7 +355,7 @@ function spmm(rows: usize, rs: usize, idx: usize, start: usize, n: i32, M: usize
  * S (K×outP float64) += rowsᵀ·dZ64 over the lists, for the first `out` units (ceil(out/2) pairs: the
  * padded pair of out ≡ 2 mod 4 is never touched and stays 0).
  */
-function outer64(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dz: usize, outP: i32, out: i32, S: usize): void {
+export function outer64(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dz: usize, outP: i32, out: i32, S: usize): void {
   const ds = <usize>outP << 3;
   const sq = <usize>outP << 1;
   // (no L1 rule here, unlike spmm: splitting 784-10-10's 5 pairs into 3 + 2 to fit L1 measured slower,
@@ -339,6 +376,19 @@ function outer64(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dz: u
     }
     left -= P;
     col += <usize>P << 4;
+  }
+}
+
+/** outer64's plain loop: S[k, c] += f64(rows[i, k])·dz64[i, c] for every k < K and c < out, samples ascending. */
+export function outer64Naive(rows: usize, rs: usize, K: i32, n: i32, dz: usize, outP: i32, out: i32, S: usize): void {
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < K; k++) {
+      const a = <f64>load<f32>(rows + <usize>i * rs + (<usize>k << 2));
+      for (let c = 0; c < out; c++) {
+        const s = S + (<usize>(k * outP + c) << 3);
+        store<f64>(s, load<f64>(s) + a * load<f64>(dz + (<usize>(i * outP + c) << 3)));
+      }
+    }
   }
 }
 

@@ -23,7 +23,11 @@ export function perClassAccuracy(conf: number[][]): number[] {
   });
 }
 
-/** Scale-aware agreement of two tensors a (candidate) and b (reference), see DESIGN.md. */
+/**
+ * Scale-aware agreement of two tensors a (candidate) and b (reference): three numbers that do not change
+ * when both tensors are scaled alike (the README's "How it is built", bullet "Gradient agreement", gives
+ * the pass thresholds).
+ */
 export interface Agreement {
   relL2: number; // ‖a−b‖ / ‖b‖
   maxAbsRel: number; // max|a−b| / max|b|

@@ -20,6 +20,11 @@
  * The three product kernels return the number of multiply-adds they executed, so the bench can count the
  * work actually done (zeros skipped) rather than the dense-equivalent.
  *
+ * Each product kernel has its plain loop beside it (`forwardSparseNaive`, `outerSparseNaive`,
+ * `backDenseNaive`: the definition, on dense input, nothing skipped), as llm.c keeps matmul_forward_naive
+ * beside matmul_forward. They are not used by the network; test/scratch/kernels.test.ts checks that each
+ * fast kernel gives the same numbers as its plain loop.
+ *
  * Hot code reads only module-local constants: a TypeScript loader may turn each use of an imported
  * binding into a getter call, which costs 5× in an inner loop (measured).
  */
@@ -170,6 +175,17 @@ export function forwardSparse(W: Float32Array, b: Float32Array, nIn: number, nOu
   return nOut * (start[n] - start[0]);
 }
 
+/** forwardSparse's plain loop: Z = W·A + b, A dense (n×nIn, sample-major), every k ascending. */
+export function forwardSparseNaive(W: Float32Array, b: Float32Array, nIn: number, nOut: number, A: ArrayLike<number>, n: number, Z: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < nOut; j++) {
+      let z = 0;
+      for (let k = 0; k < nIn; k++) z += W[j * nIn + k] * A[i * nIn + k];
+      Z[i * nOut + j] = z + b[j];
+    }
+  }
+}
+
 /**
  * dW += dZ·Aᵀ for n samples: dW[j, idx_t] += dZ[i, j]·val_t over sample i's list, samples ascending.
  * dW is nOut×nIn (float64 sums), dZ is n×nOut.
@@ -222,6 +238,15 @@ export function outerSparse(dW: Float64Array, nIn: number, nOut: number, dZ: Flo
   return madds;
 }
 
+/** outerSparse's plain loop: dW += dZ·Aᵀ, A dense (n×nIn), each dW[j, k] summed over the samples ascending. */
+export function outerSparseNaive(dW: Float64Array, nIn: number, nOut: number, dZ: Float64Array, A: ArrayLike<number>, n: number): void {
+  for (let j = 0; j < nOut; j++) {
+    for (let k = 0; k < nIn; k++) {
+      for (let i = 0; i < n; i++) dW[j * nIn + k] += dZ[i * nOut + j] * A[i * nIn + k];
+    }
+  }
+}
+
 /**
  * dA = Wᵀ·dZ for n samples: dA[i, j] = Σ_c W[c, j]·dZ[i, c], c ascending (terms with dZ = 0 skipped).
  * W is nOut×nIn, dZ is n×nOut, dA is n×nIn.
@@ -271,6 +296,17 @@ export function backDense(W: Float32Array, nIn: number, nOut: number, dZ: Float6
     }
   }
   return rows * nIn;
+}
+
+/** backDense's plain loop: dA = Wᵀ·dZ, dA[i, k] = Σ_c W[c, k]·dZ[i, c], c ascending, nothing skipped. */
+export function backDenseNaive(W: Float32Array, nIn: number, nOut: number, dZ: Float64Array, n: number, dA: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < nIn; k++) {
+      let s = 0;
+      for (let c = 0; c < nOut; c++) s += W[c * nIn + k] * dZ[i * nOut + c];
+      dA[i * nIn + k] = s;
+    }
+  }
 }
 
 /** A = g(Z) ∘ M over `count` values; M (float32, read from offset mo) may be absent (no dropout). */

@@ -1,7 +1,9 @@
 /**
- * The network by hand, on Float32Array, in the order of the seed notebooks' equations, for any list of
- * dense layers l = 1..L (L = 2 is the notebook's 784 → 10 → 10; the deeper seed's 784 → 400 → 100 → 10 is
- * L = 3). Shapes in the comments are the seed's (features × samples); n is the number of samples in hand.
+ * The maths of this project on one page: the equations of the notebook (784 → 10 → 10, L = 2) and the
+ * deep notebook (784 → 400 → 100 → 10, L = 3), in their order, for any list of dense layers l = 1..L.
+ * The float64 twin (reference64.ts), scratch-simd (assembly/net.ts) and the README point here rather than
+ * restate them; `blockSums` below computes them in this order, each line under its equation.
+ * Shapes are the notebooks' (features × samples); n is the number of samples in hand.
  *
  *   forward                              backward                                  update
  *   A0 = X                               dZ_L = A_L − Y                            W_l := W_l − α·dW_l
@@ -9,9 +11,9 @@
  *   A_l = g(Z_l) ∘ M_l     (l < L)       db_l = Σ dZ_l / m
  *   A_L = softmax(Z_L)                   dZ_{l−1} = W_lᵀ·dZ_l ∘ M_{l−1} ∘ g′(Z_{l−1})
  *
- * g is ReLU by default (tanh and sigmoid are the seeds' alternatives); M_l is the inverted-dropout mask of
- * hidden layer l (0 or 1/keep per unit and sample; absent = all ones, and always absent in prediction).
- * The loss is the batch-mean cross-entropy, −Σ log A_L[y_i] / m.
+ * g is ReLU by default (tanh and sigmoid are the notebooks' alternatives); M_l is the inverted-dropout mask
+ * of hidden layer l (0 or 1/keep per unit and sample; absent = all ones, and always absent in prediction).
+ * The loss is the batch-mean cross-entropy, −Σ log A_L[y_i] / m. (Adam's update is in adam.ts.)
  *
  * How it runs: SCRATCH_BLOCK samples at a time (the unit of the gradient sums, see below), each block in
  * sub-blocks of SUB samples whose intermediates stay in cache; the loops are in kernels.ts. In memory X is
@@ -42,8 +44,6 @@ const CLASSES: number = CLASSES_;
  * threads.
  */
 export const SCRATCH_BLOCK = 128;
-/** @deprecated the old name of SCRATCH_BLOCK, kept only until threads.ts and its test say SCRATCH_BLOCK */
-export const BLOCK = SCRATCH_BLOCK;
 /** Samples per sub-block: the intermediates of SUB samples (n×width doubles per layer) stay in cache. */
 export const SUB = 64;
 

@@ -1,12 +1,13 @@
 /**
- * The readable twin of network.ts: the same equations in float64, written literally, for any list of
- * layers. It is the third implementation, the yardstick of both src/scratch and src/tfjs in the tests and
- * in the harness's agreement report.
+ * The float64 twin of the equations in src/scratch/network.ts (the table in its header, computed by its
+ * `blockSums`), for any list of layers: the yardstick of src/scratch, scratch-simd and src/tfjs in the
+ * tests and in the harness's agreement report.
  *
- * It follows the seed notebooks to the letter: column-major "features × samples" matrices (X is 784×m),
- * a generic matmul, explicit transposes, a one-hot Y and dropout masks as full matrices, with none of
- * network.ts's layout tricks, workspaces or zero-skipping. It is itself checked against central finite
- * differences (test/scratch/reference.test.ts), so agreement with it means agreement with the calculus.
+ * How it differs from network.ts: it is written as the notebooks write it, in float64 throughout, with
+ * column-major "features × samples" matrices (X is 784×m), a generic matmul, explicit transposes, a
+ * one-hot Y and dropout masks as full out×m matrices, and none of network.ts's layout tricks, workspaces
+ * or zero-skipping. It is itself checked against central finite differences
+ * (test/scratch/reference.test.ts), so agreement with it means agreement with the calculus.
  */
 import type { Activation, Batch, Params } from '../core/types.ts';
 
@@ -96,7 +97,7 @@ function run(p: Params64, batch: Batch, opts: Options64, backward: boolean): { l
   // the masks as out×m matrices, like every other matrix here
   const M = (opts.masks ?? []).map((mk, l) => transpose(Float64Array.from(mk), m, p.layers[l].b.length));
 
-  // forward: Z_l = W_l·A_{l−1} + b_l; A_l = g(Z_l) ∘ M_l; A_L = softmax(Z_L)
+  // forward: the left column of the table in network.ts, one matrix per line
   const As: Float64Array[] = [X];
   const Zs: Float64Array[] = [];
   for (let l = 0; l < L; l++) {
@@ -128,7 +129,7 @@ function run(p: Params64, batch: Batch, opts: Options64, backward: boolean): { l
   loss /= m;
   if (!backward) return { loss };
 
-  // backward: dZ_L = A_L − Y; dW_l = dZ_l·A_{l−1}ᵀ/m; db_l = Σ dZ_l/m; dZ_{l−1} = W_lᵀ·dZ_l ∘ M_{l−1} ∘ g′(Z_{l−1})
+  // backward: the middle column of the table in network.ts
   const grads: Layer64[] = new Array(L);
   let dZ = AL.map((a, i) => a - Y[i]);
   for (let l = L - 1; l >= 0; l--) {

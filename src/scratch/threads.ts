@@ -4,7 +4,7 @@
  * The workers, their start, synchronisation and errors are the runtime's (src/core/pool.ts); this file is
  * what a job does.
  *
- * How the work is split: a batch is cut into blocks of BLOCK samples (network.ts), handled in waves of up
+ * How the work is split: a batch is cut into blocks of SCRATCH_BLOCK samples (network.ts), handled in waves of up
  * to `slotsPerWave` blocks. In a wave, each worker computes a contiguous run of the blocks, each block's
  * sums from zero into its own slot of a shared array; after a barrier worker 0 adds the slots up in block
  * order, and after the last wave takes the 1/m and applies the update. That is exactly what
@@ -24,7 +24,7 @@
  */
 import { serveJobs, startPool } from '../core/pool.ts';
 import { ACTIVATIONS, INPUT as INPUT_, hiddenOf, type Activation, type Batch, type Layer, type Params } from '../core/types.ts';
-import { addSums, BLOCK, blockSums, createWorkspace, finishGradients, gradientsInto, sgdUpdate, sumsLength, sumsView, type GradSums } from './network.ts';
+import { addSums, SCRATCH_BLOCK, blockSums, createWorkspace, finishGradients, gradientsInto, sgdUpdate, sumsLength, sumsView, type GradSums } from './network.ts';
 
 const INPUT: number = INPUT_;
 /** Memory for the blocks' partial sums of one wave (at least one slot per worker). */
@@ -103,7 +103,7 @@ export function createThreadPool(threads: number, layerSizes: readonly number[],
     run(batch, act, masks, lr) {
       const { m } = batch;
       if (m < 1) throw new Error('gradients: empty batch');
-      const nb = Math.ceil(m / BLOCK);
+      const nb = Math.ceil(m / SCRATCH_BLOCK);
       const slots = Math.min(nb, slotsPerWave);
       if (nb > 1 && (!partials || partials.byteLength < slots * L * 8)) {
         partials = new SharedArrayBuffer(slots * L * 8);
@@ -155,7 +155,7 @@ serveJobs<Shared>(KIND, (ctx) => {
     }
     const act = ACTIVATIONS[job[ACT]];
     const lr = job[UPDATE] ? f64[LR] : null;
-    const nb = Math.ceil(m / BLOCK);
+    const nb = Math.ceil(m / SCRATCH_BLOCK);
     if (nb === 1) {
       // one block: worker 0 (alone) does exactly what the single-threaded code does
       f64[LOSS] = gradientsInto(params, batch, grads, act, masks, ws);
@@ -173,7 +173,7 @@ serveJobs<Shared>(KIND, (ctx) => {
       for (let b = lo; b < hi; b++) {
         const slot = b - w0;
         buf.fill(0, slot * L, (slot + 1) * L);
-        blockSums(params, batch, b * BLOCK, Math.min(m, (b + 1) * BLOCK), act, masks, ws, sumsOf(buf, slot));
+        blockSums(params, batch, b * SCRATCH_BLOCK, Math.min(m, (b + 1) * SCRATCH_BLOCK), act, masks, ws, sumsOf(buf, slot));
       }
       ctx.barrier(); // every block of the wave is in its slot
       if (id === 0) for (let slot = 0; slot < count; slot++) addSums(ws.total, buf.subarray(slot * L, (slot + 1) * L));

@@ -1,5 +1,6 @@
 /**
- * Compiles assembly/net.ts to the two wasm modules scratch-simd loads, into build/ (not committed).
+ * Compiles assembly/net.ts to the two wasm modules scratch-simd loads, into build/ (not committed), and
+ * loads them (`loadModule`, once per process, after checking that the runtime has WebAssembly SIMD).
  *
  * Why compile at install time rather than commit the .wasm: the AssemblyScript source is then the only
  * thing in git, there is no binary to keep in step with it, and the compiler is pinned to an exact
@@ -9,11 +10,12 @@
  *
  * Two variants of the same source, which differ only in how they take their memory:
  *   scratch-simd.wasm         a private memory (calling thread): never grown, so V8 never detaches its
- *                             buffer (see README, "Two measured quirks"), and copies into it run at memcpy speed
+ *                             buffer (see the README, "How it is built", the bullet "One truth for timing"),
+ *                             and copies into it run at memcpy speed
  *   scratch-simd-shared.wasm  a shared memory (worker threads; needs the threads feature for `shared`)
  * Both are 128-bit SIMD only (no relaxed SIMD, which Node 20 does not enable).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +35,46 @@ export const VARIANTS = {
   ceiling: { source: 'assembly/ceiling.ts', file: 'ceiling.wasm', flags: ['-O3', '--noAssert', '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '--initialMemory', '1', '--maximumMemory', '1'] },
 } as const;
 export type Variant = keyof typeof VARIANTS;
+
+// ---- loading what was built ----
+
+/** The smallest module that uses a 128-bit SIMD instruction (i8x16.splat, i8x16.popcnt). */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+export type Validate = (bytes: Uint8Array) => boolean;
+
+/** Throws a one-line error unless the runtime validates a WebAssembly SIMD module. */
+export function requireSimd(validate: Validate = (b) => WebAssembly.validate(b)): void {
+  let ok = false;
+  try {
+    ok = validate(SIMD_PROBE);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new Error('scratch-simd: this JavaScript runtime does not support WebAssembly SIMD (128-bit); use Node ≥ 16.4');
+}
+
+const modules = new Map<Variant, WebAssembly.Module>(); // compiled code is immutable: one per process
+
+/** The compiled module of a variant, read from build/ (made by `npm install`, see above). */
+export function loadModule(variant: Variant, validate?: Validate): WebAssembly.Module {
+  requireSimd(validate);
+  let mod = modules.get(variant);
+  if (!mod) {
+    const file = join(OUT_DIR, VARIANTS[variant].file);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      throw new Error(`scratch-simd: ${file} is missing; run \`npm install\` (or \`npm run build:simd\`) to compile assembly/net.ts`);
+    }
+    mod = new WebAssembly.Module(bytes);
+    modules.set(variant, mod);
+  }
+  return mod;
+}
+
+// ---- compiling ----
 
 /** The part of assemblyscript/asc's API used here. */
 interface Asc {

@@ -1,17 +1,15 @@
 /**
- * The loader and the calling-thread driver of scratch-simd: compiles the wasm modules built from
- * assembly/net.ts (once per process), gives a network its own wasm memory (planned by layout.ts, fixed
- * size, never grown) and streams batches through it block by block.
+ * The calling-thread driver of scratch-simd: instantiates the module built from assembly/net.ts (loaded by
+ * build.ts), gives a network its own wasm memory (planned by layout.ts, fixed size, never grown) and
+ * streams batches through it block by block.
  *
  * One step on the calling thread is one `set` per array per block of SIMD_BLOCK samples (images, labels, each
  * dropout mask) into the workspace, one wasm call per block (blockSums; plus a fold above one block) and
  * one for the update: nothing per sample runs in JavaScript.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ACTIVATIONS, INPUT, type Activation, type Batch } from '../core/types.ts';
-import { OUT_DIR, VARIANTS, type Variant } from './build.ts';
-import { SIMD_BLOCK, SUB, planLayout, writeDescriptors, type Layout, type WorkspaceLayout } from './layout.ts';
+import { loadModule, type Validate } from './build.ts';
+import { SIMD_BLOCK, readDescriptor, SUB, planLayout, writeDescriptors, type Layout, type WorkspaceLayout } from './layout.ts';
 
 /** The kernels' exports (assembly/net.ts); addresses are byte offsets into the memory. */
 export interface Kernels {
@@ -28,43 +26,9 @@ export interface Kernels {
   gradients(net: number, sums: number, m: number, out: number): void;
 }
 
-// ---- runtime support ----
+// ---- runtime support: in build.ts (layout.ts needs the module too), re-exported here ----
 
-/** The smallest module that uses a 128-bit SIMD instruction (i8x16.splat, i8x16.popcnt). */
-const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
-
-export type Validate = (bytes: Uint8Array) => boolean;
-
-/** Throws a one-line error unless the runtime validates a WebAssembly SIMD module. */
-export function requireSimd(validate: Validate = (b) => WebAssembly.validate(b)): void {
-  let ok = false;
-  try {
-    ok = validate(SIMD_PROBE);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new Error('scratch-simd: this JavaScript runtime does not support WebAssembly SIMD (128-bit); use Node ≥ 16.4');
-}
-
-const modules = new Map<Variant, WebAssembly.Module>(); // compiled code is immutable: one per process
-
-/** The compiled module of a variant, read from build/ (made by `npm install`, see build.ts). */
-export function loadModule(variant: Variant, validate?: Validate): WebAssembly.Module {
-  requireSimd(validate);
-  let mod = modules.get(variant);
-  if (!mod) {
-    const file = join(OUT_DIR, VARIANTS[variant].file);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch {
-      throw new Error(`scratch-simd: ${file} is missing; run \`npm install\` (or \`npm run build:simd\`) to compile assembly/net.ts`);
-    }
-    mod = new WebAssembly.Module(bytes);
-    modules.set(variant, mod);
-  }
-  return mod;
-}
+export { loadModule, requireSimd, type Validate } from './build.ts';
 
 // ---- an engine: one network's memory and instance ----
 
@@ -96,7 +60,10 @@ export function views(memory: WebAssembly.Memory) {
   return { f32: new Float32Array(buf), f64: new Float64Array(buf), u8: new Uint8Array(buf), i32: new Int32Array(buf) };
 }
 
-/** Instantiates a module over `memory` and checks that its block sizes are the ones layout.ts plans for. */
+/**
+ * Instantiates a module over `memory` and checks that its block sizes are the ones layout.ts plans for
+ * (the descriptor offsets need no check: layout.ts reads them from the module, see readDescriptor).
+ */
 export function instantiate(mod: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
   const k = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Kernels;
   if (k.blockSamples() !== SIMD_BLOCK || k.subSamples() !== SUB) {
@@ -109,7 +76,7 @@ export function createEngine(sizes: readonly number[], o: EngineOptions): Engine
   const mod = loadModule(o.shared ? 'shared' : 'plain', o.validate);
   // the static data of the module ends below this; a throwaway one-page memory tells where
   const probe = instantiate(mod, new WebAssembly.Memory(o.shared ? { initial: 1, maximum: 1, shared: true } : { initial: 1, maximum: 1 }));
-  const layout = planLayout(sizes, o.workspaces, probe.heapBase(), { adam: o.adam, slots: o.slots });
+  const layout = planLayout(sizes, o.workspaces, probe.heapBase(), { adam: o.adam, slots: o.slots, desc: readDescriptor(probe as unknown as Record<string, unknown>) });
   const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages, ...(o.shared ? { shared: true } : {}) });
   const k = instantiate(mod, memory);
   const v = views(memory);

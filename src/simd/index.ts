@@ -13,4 +13,4 @@
 export { gradients, predict, type SimdGradientResult, type SimdWork } from './network.ts';
 export { createSimdTrainer, createSimdAdamTrainer, type SimdTrainer, type SimdTrainerOptions, type SimdAdamOptions } from './trainer.ts';
 export { requireSimd, type Validate } from './engine.ts';
-export { BLOCK, SIMD_BLOCK, SUB, MAX_MEMORY_BYTES } from './layout.ts';
+export { SIMD_BLOCK, SUB, MAX_MEMORY_BYTES } from './layout.ts';

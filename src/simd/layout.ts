@@ -1,6 +1,8 @@
 /**
  * Where everything lives in the wasm linear memory of scratch-simd, and the two descriptor tables the
- * kernels in assembly/net.ts read (their word offsets are mirrored here; keep both in step).
+ * kernels in assembly/net.ts read. The tables' word offsets are defined in assembly/net.ts only: it exports
+ * them as constant globals, and readDescriptor takes them from the module, so the tables written here are
+ * the ones read there (an old build without them is refused with a clear line).
  *
  * Memory is planned once per network (layer sizes) and number of workspaces, and never grows: parameters,
  * Adam's moments, the batch's float64 gradient sums, the gradients' float32 output, and per worker a
@@ -14,23 +16,46 @@
  * contiguous) and, for layers after the first, W_l also row-major out×inP.
  */
 import { INPUT, sizesOf, type Params } from '../core/types.ts';
+import { loadModule } from './build.ts';
 
 /** Samples per gradient block: the unit of the float64 sums, added in block order (threads split blocks). */
 export const SIMD_BLOCK = 256;
-/** @deprecated the old name of SIMD_BLOCK, kept only until threads.ts and its test say SIMD_BLOCK */
-export const BLOCK = SIMD_BLOCK;
 /** Samples per sub-block (their intermediates stay in cache). */
 export const SUB = 64;
 /** The bound on one network's wasm memory (parameters, sums, workspaces): 1 GiB. */
 export const MAX_MEMORY_BYTES = 1024 * 1024 * 1024;
 const PAGE = 65536;
 
-// descriptor word offsets: as in assembly/net.ts
-const N_L = 0, N_SUMS_BYTES = 1, N_LOSS = 2, N_LAYER0 = 4, N_STRIDE = 16;
-const L_IN = 0, L_OUT = 1, L_INP = 2, L_OUTP = 3, L_WT = 4, L_WR = 5, L_B = 6, L_DW = 7, L_DB = 8;
-const L_MW = 9, L_VW = 10, L_MB = 11, L_VB = 12;
-const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_DZ64 = 4, W_COUNT = 6, W_LAYER0 = 8, W_STRIDE = 8;
-const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5;
+/** The word offsets assembly/net.ts exports for its two descriptor tables (their meanings are there). */
+const DESCRIPTOR_FIELDS = [
+  'N_L', 'N_SUMS_BYTES', 'N_LOSS', 'N_LAYER0', 'N_STRIDE',
+  'L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB',
+  'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_DZ64', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
+  'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK',
+] as const;
+export type Descriptor = Record<(typeof DESCRIPTOR_FIELDS)[number], number>;
+
+/** The descriptor offsets from an instance's exports (WebAssembly.Global objects of those names). */
+export function readDescriptor(exports: Record<string, unknown>): Descriptor {
+  const d = {} as Descriptor;
+  for (const f of DESCRIPTOR_FIELDS) {
+    const v = (exports[f] as { value?: unknown } | undefined)?.value;
+    if (typeof v !== 'number') throw new Error(`scratch-simd: build/ is out of date (the module does not export ${f}); run \`npm run build:simd\``);
+    d[f] = v;
+  }
+  return d;
+}
+
+let builtDescriptor: Descriptor | null = null;
+
+/** The descriptor offsets of the built module (read once, from an instance over a throwaway page). */
+export function builtDescriptorOffsets(): Descriptor {
+  if (!builtDescriptor) {
+    const probe = new WebAssembly.Instance(loadModule('plain'), { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1 }) } });
+    builtDescriptor = readDescriptor(probe.exports);
+  }
+  return builtDescriptor;
+}
 
 export const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
 
@@ -64,6 +89,7 @@ export interface WorkspaceLayout {
 
 export interface Layout {
   sizes: number[];
+  desc: Descriptor; // the descriptor tables' word offsets, from the module
   layers: LayerLayout[];
   net: number; // the net descriptor
   sumsBytes: number; // one block of sums
@@ -89,10 +115,13 @@ const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 
 /**
  * The memory plan for a network of these layer sizes with `workers` workspaces, above `base` (the first
- * free byte after the module's static data). Throws if it needs more than `maxBytes`.
+ * free byte after the module's static data). `desc`: the descriptor offsets of the module that will run
+ * (default: the built module's). Throws if it needs more than `maxBytes`.
  */
-export function planLayout(sizes: readonly number[], workers: number, base: number, opts: { adam: boolean; slots?: number; maxBytes?: number }): Layout {
+export function planLayout(sizes: readonly number[], workers: number, base: number, opts: { adam: boolean; slots?: number; maxBytes?: number; desc?: Descriptor }): Layout {
   const maxBytes = opts.maxBytes ?? MAX_MEMORY_BYTES;
+  const desc = opts.desc ?? builtDescriptorOffsets();
+  const { N_LAYER0, N_STRIDE, W_LAYER0, W_STRIDE } = desc;
   const L = sizes.length - 1;
   let top = Math.ceil(base / 64) * 64;
   const alloc = (bytes: number): number => {
@@ -160,11 +189,13 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
       `scratch-simd: a [${sizes.join(', ')}] network${workers > 1 ? ` on ${workers} threads` : ''} needs ${MiB(bytes)} of wasm memory, over the bound of ${MiB(maxBytes)}`,
     );
   }
-  return { sizes: [...sizes], layers, net, sumsBytes, lossOffset, total, grads, gradFloats, workspaces, partials, slots, bytes, pages: Math.ceil(bytes / PAGE) };
+  return { sizes: [...sizes], desc, layers, net, sumsBytes, lossOffset, total, grads, gradFloats, workspaces, partials, slots, bytes, pages: Math.ceil(bytes / PAGE) };
 }
 
 /** Writes the net descriptor and every workspace descriptor into memory (an Int32Array over it). */
 export function writeDescriptors(lay: Layout, i32: Int32Array): void {
+  const { N_L, N_SUMS_BYTES, N_LOSS, N_LAYER0, N_STRIDE, L_IN, L_OUT, L_INP, L_OUTP, L_WT, L_WR, L_B, L_DW, L_DB, L_MW, L_VW, L_MB, L_VB } = lay.desc;
+  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_DZ64, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK } = lay.desc;
   const L = lay.layers.length;
   const n = lay.net >> 2;
   i32[n + N_L] = L;

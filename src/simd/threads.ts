@@ -4,7 +4,7 @@
  * thread's (engine.ts) for any number of threads. The workers, their start, synchronisation and errors are
  * the runtime's (src/core/pool.ts); this file is what a job does.
  *
- * How a batch is split: into blocks of BLOCK samples, as on the calling thread, handled in waves of up to
+ * How a batch is split: into blocks of SIMD_BLOCK samples, as on the calling thread, handled in waves of up to
  * `slots` blocks (all 235 blocks of a 60,000-sample batch in one wave for 784-10-10; the slots take at most
  * PARTIALS_BYTES). In a wave, each of the N workers computes a contiguous run of the blocks, each block's
  * sums from zero into its own slot; after a barrier every worker adds the wave's slots, in block order, to
@@ -20,7 +20,7 @@
 import { serveJobs, startPool } from '../core/pool.ts';
 import { ACTIVATIONS, INPUT, hiddenOf, type Activation, type Batch } from '../core/types.ts';
 import { createEngine, instantiate, loadModule, stage, views, type Engine, type Validate } from './engine.ts';
-import { BLOCK, MAX_MEMORY_BYTES, sumsBytesOf, type Layout } from './layout.ts';
+import { SIMD_BLOCK, MAX_MEMORY_BYTES, sumsBytesOf, type Layout } from './layout.ts';
 
 const KIND = 'mnist-duel-simd-worker';
 // job words
@@ -53,7 +53,7 @@ export function createSimdPool(threads: number, sizes: readonly number[], adam: 
   const data: Shared = { module: loadModule('shared', validate), memory: engine.memory, layout: engine.layout };
   const pool = startPool({ name: 'scratch-simd', moduleUrl: import.meta.url, kind: KIND, threads, jobWords: JOB_WORDS, data, maxStagingBytes: MAX_MEMORY_BYTES });
   const { job } = pool;
-  const blocks = (m: number) => Math.min(threads, Math.ceil(m / BLOCK));
+  const blocks = (m: number) => Math.min(threads, Math.ceil(m / SIMD_BLOCK));
 
   return {
     threads,
@@ -102,8 +102,8 @@ serveJobs<Shared>(KIND, (ctx) => {
     if (job[TASK] === PREDICT) {
       const out = ctx.u8(job[OID]);
       const lo = Math.floor((id * m) / N), hi = Math.floor(((id + 1) * m) / N);
-      for (let i0 = lo; i0 < hi; i0 += BLOCK) {
-        const n = Math.min(BLOCK, hi - i0);
+      for (let i0 = lo; i0 < hi; i0 += SIMD_BLOCK) {
+        const n = Math.min(SIMD_BLOCK, hi - i0);
         stage(e, ws, x, null, i0, n, undefined);
         k.predict(net, ws.desc, n, act, ws.preds);
         out.set(e.u8.subarray(ws.preds, ws.preds + n), i0);
@@ -118,7 +118,7 @@ serveJobs<Shared>(KIND, (ctx) => {
       masks = hidden.map((w) => all.subarray(o, (o += m * w)));
     }
     const masked = masks ? 1 : 0;
-    const nb = Math.ceil(m / BLOCK);
+    const nb = Math.ceil(m / SIMD_BLOCK);
     if (nb === 1) {
       stage(e, ws, x, y, 0, m, masks);
       k.blockSums(net, ws.desc, m, act, masked, total);
@@ -132,7 +132,7 @@ serveJobs<Shared>(KIND, (ctx) => {
       const count = Math.min(slots, nb - w0);
       const lo = w0 + Math.floor((id * count) / N), hi = w0 + Math.floor(((id + 1) * count) / N);
       for (let b = lo; b < hi; b++) {
-        const i0 = b * BLOCK, n = Math.min(BLOCK, m - i0);
+        const i0 = b * SIMD_BLOCK, n = Math.min(SIMD_BLOCK, m - i0);
         stage(e, ws, x, y, i0, n, masks);
         k.blockSums(net, ws.desc, n, act, masked, partials + (b - w0) * sumsBytes);
       }

@@ -5,7 +5,7 @@ import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';
 import { allocParams, copyParams, hiddenOf, sizesOf, type Activation, type Batch, type Params, type Trainer } from '../../src/core/types.ts';
 import { createScratchAdamTrainer } from '../../src/scratch/adam.ts';
-import { BLOCK, createWorkspace, gradientsInto } from '../../src/scratch/network.ts';
+import { SCRATCH_BLOCK, createWorkspace, gradientsInto } from '../../src/scratch/network.ts';
 import { gradients64, to64 } from '../../src/scratch/reference64.ts';
 import { sharedBatch } from '../../src/core/pool.ts';
 import { createThreadPool, type ThreadPool } from '../../src/scratch/threads.ts';
@@ -42,7 +42,7 @@ function grads(p: Params, batch: Batch, act: Activation, masks: Float32Array[] |
 
 describe('scratch on worker threads', () => {
   // 3 blocks, the last one partial; one block; one sample
-  const ms = [2 * BLOCK + 37, BLOCK - 28, 1];
+  const ms = [2 * SCRATCH_BLOCK + 37, SCRATCH_BLOCK - 28, 1];
 
   it('gradients: 1, 2 and 3 threads give the same bits as the calling thread (784-10-10)', () => {
     const p = initParams(7, NET);
@@ -61,7 +61,7 @@ describe('scratch on worker threads', () => {
 
   it('gradients with dropout masks, deep network: 1 and 2 threads = the calling thread, and = float64', () => {
     const p = initParams(3, DEEP, 'he');
-    const m = 3 * BLOCK + 5;
+    const m = 3 * SCRATCH_BLOCK + 5;
     const b = sharedBatch(mnistSlice(1000, m));
     const masks = maskStream(3, hiddenOf(DEEP), [0.4, 0.5]).masks(0, m);
     const ref = grads(p, b, 'relu', masks, null);
@@ -75,7 +75,7 @@ describe('scratch on worker threads', () => {
 
   it('gradients in waves (fewer partial-sum slots than blocks) give the same bits', () => {
     const p = initParams(8, [784, 16, 10], 'he');
-    const b = mnistSlice(0, 7 * BLOCK + 11);
+    const b = mnistSlice(0, 7 * SCRATCH_BLOCK + 11);
     const ref = grads(p, b, 'tanh', undefined, null);
     for (const on of [pool(2, [784, 16, 10], 2), pool(3, [784, 16, 10], 3), pool(2, [784, 16, 10], 5)]) {
       const got = grads(p, b, 'tanh', undefined, on);
@@ -86,7 +86,7 @@ describe('scratch on worker threads', () => {
 
   it('trainers: 30 GD and Adam steps with dropout at threads 0, 1 and 2 are bit-identical', () => {
     const init = initParams(11, [784, 64, 32, 10], 'he');
-    const m = BLOCK + 300;
+    const m = SCRATCH_BLOCK + 300;
     const batches = [0, 1, 2].map((i) => sharedBatch(mnistSlice(i * m, m)));
     const run = (make: (threads: number) => Trainer, threads: number) => {
       const t = make(threads);
@@ -115,7 +115,7 @@ describe('scratch on worker threads', () => {
     const init = initParams(2, NET);
     t.load(init);
     u.load(init);
-    for (const b of [mnistSlice(0, 2 * BLOCK), mnistSlice(5000, 64)]) expect(t.step(b)).toBe(u.step(b));
+    for (const b of [mnistSlice(0, 2 * SCRATCH_BLOCK), mnistSlice(5000, 64)]) expect(t.step(b)).toBe(u.step(b));
     expectIdentical(t.read() as Params, u.read() as Params, 'staged');
   });
 

@@ -7,7 +7,7 @@ import { hiddenOf, netSizes, tensors, type Batch, type Params, type Trainer } fr
 import { loadEmbedded } from '../../src/data/index.ts';
 import { makeSchedule } from '../../src/core/schedule.ts';
 import { sharedBatch } from '../../src/core/pool.ts';
-import { BLOCK, createSimdAdamTrainer, createSimdTrainer, gradients } from '../../src/simd/index.ts';
+import { SIMD_BLOCK, createSimdAdamTrainer, createSimdTrainer, gradients } from '../../src/simd/index.ts';
 import { createSimdPool } from '../../src/simd/threads.ts';
 
 const mnist = loadEmbedded();
@@ -47,8 +47,8 @@ function train(make: () => Trainer, sizes: number[], m: number, steps: number, k
 describe('scratch-simd: bit-identical for any thread count', () => {
   const cases = [
     { sizes: netSizes([10]), m: 64, keep: null, label: '784-10-10, batch 64 (one block)' },
-    { sizes: netSizes([10]), m: 3 * BLOCK + 17, keep: null, label: `784-10-10, batch ${3 * BLOCK + 17} (4 blocks)` },
-    { sizes: netSizes([40, 12]), m: 2 * BLOCK + 5, keep: [0.5, 0.8], label: `784-40-12-10 with dropout, batch ${2 * BLOCK + 5} (3 blocks)` },
+    { sizes: netSizes([10]), m: 3 * SIMD_BLOCK + 17, keep: null, label: `784-10-10, batch ${3 * SIMD_BLOCK + 17} (4 blocks)` },
+    { sizes: netSizes([40, 12]), m: 2 * SIMD_BLOCK + 5, keep: [0.5, 0.8], label: `784-40-12-10 with dropout, batch ${2 * SIMD_BLOCK + 5} (3 blocks)` },
     { sizes: netSizes([40, 12]), m: 100, keep: [0.5, 0.8], label: '784-40-12-10 with dropout, batch 100' },
   ];
   for (const c of cases) {
@@ -72,7 +72,7 @@ describe('scratch-simd: bit-identical for any thread count', () => {
     const pool = createSimdPool(2, sizes, false);
     const { slots } = pool.engine.layout;
     pool.dispose();
-    expect(slots).toBeLessThan(Math.ceil(3000 / BLOCK));
+    expect(slots).toBeLessThan(Math.ceil(3000 / SIMD_BLOCK));
     const ref = train(() => createSimdTrainer({ lr: 0.05 }), sizes, 3000, 2, [0.4, 0.5]);
     for (const threads of [1, 2]) {
       const r = train(() => createSimdTrainer({ lr: 0.05, threads }), sizes, 3000, 2, [0.4, 0.5], true);

@@ -1,0 +1,209 @@
+// Each SIMD kernel of assembly/net.ts against its plain loop beside it (scanRows, spmm, outer64 and their
+// `…Naive` twins, exported for this test), on random inputs with the zeros the network feeds them:
+// MNIST-like images (~80% zero pixels), hidden activations with ReLU's and dropout's zeros, dZ with the
+// zeros of ReLU′ and the masks, and one sample that is all zeros; at 784-10-10 and 784-400-100-10, for
+// n = 1, 7 and 64 samples, every layer, as the network calls them (Z = W·A + b through Wᵀ, Wᵀ·dZ through
+// the row-major W, dWᵀ += Aᵀ·dZ in float64).
+//
+// What must agree, and how:
+// - the lists of nonzeros (scanRows): identical;
+// - dWᵀ (outer64): float64 sums of exact float32×float32 products, added sample by sample in both: bit for bit;
+// - spmm: float32 sums. A tile of more than 4 vectors adds its terms one by one in list order, as the plain
+//   loop does (the zeros it skips only add ±0): bit for bit there. Narrower tiles keep two interleaved
+//   partial sums (even and odd list entries), a different order: there both must lie within the float32
+//   rounding bound of the exact sum, |r − s| ≤ γ_N·Σ|terms| with γ_N = N·u/(1 − N·u), u = 2^−24 and N the
+//   number of nonzero products plus the bias (Higham, any order of summation), s computed in float64 from
+//   the same float32 inputs (each product exact; its own error, below 2^−40·Σ|terms|, is added to the bound).
+import { describe, expect, it } from 'vitest';
+import { rng, type Rng } from '../../src/core/rng.ts';
+import { loadModule } from '../../src/simd/build.ts';
+import { builtDescriptorOffsets, pad4, readDescriptor } from '../../src/simd/layout.ts';
+
+interface Twins {
+  heapBase(): number;
+  scanRows(rows: number, rs: number, wP: number, n: number, idx: number, start: number): number;
+  scanRowsNaive(rows: number, rs: number, wP: number, n: number, idx: number, start: number): number;
+  spmm(rows: number, rs: number, idx: number, start: number, n: number, M: number, K: number, wP: number, bias: number, out: number): void;
+  spmmNaive(rows: number, rs: number, n: number, M: number, K: number, wP: number, bias: number, out: number): void;
+  outer64(rows: number, rs: number, idx: number, start: number, n: number, dz: number, outP: number, out: number, S: number): void;
+  outer64Naive(rows: number, rs: number, K: number, n: number, dz: number, outP: number, out: number, S: number): void;
+}
+
+const NETS = [[784, 10, 10], [784, 400, 100, 10]];
+const SAMPLES = [1, 7, 64];
+const U = 2 ** -24;
+
+const memory = new WebAssembly.Memory({ initial: 512, maximum: 512 }); // 32 MiB, never grown
+const k = new WebAssembly.Instance(loadModule('plain'), { env: { memory } }).exports as unknown as Twins;
+const f32 = new Float32Array(memory.buffer), f64 = new Float64Array(memory.buffer), i32 = new Int32Array(memory.buffer);
+let top = 0;
+/** A fresh region of memory (64-byte aligned, 16 spare bytes: the kernels store whole vectors). */
+const alloc = (bytes: number) => {
+  const at = top;
+  top = Math.ceil((top + bytes + 16) / 64) * 64;
+  return at;
+};
+
+/**
+ * Which float32 columns (of wP) spmm sums one term at a time: tiles of more than 4 vectors. spmm's tiling:
+ * tiles of up to tileWidth(K) = max(1, min(8, ⌊L1_TILE_BYTES / 16K⌋)) vectors, L1_TILE_BYTES = 40 KiB.
+ */
+function sequentialColumns(K: number, wP: number): boolean[] {
+  const widest = Math.max(1, Math.min(8, Math.floor((40 * 1024) / (K * 16))));
+  const seq: boolean[] = [];
+  for (let left = wP / 4; left > 0; ) {
+    const V = Math.min(left, widest);
+    for (let c = 0; c < 4 * V; c++) seq.push(V > 4);
+    left -= V;
+  }
+  return seq;
+}
+
+const f = Math.fround;
+/** n rows of w floats (row stride wP), written at `at`: value(i, j), padding lanes 0; sample 3 all zero. */
+function fill(at: number, n: number, w: number, wP: number, value: (i: number, j: number) => number): void {
+  f32.fill(0, at >> 2, (at >> 2) + n * wP);
+  for (let i = 0; i < n; i++) if (i !== 3) for (let j = 0; j < w; j++) f32[(at >> 2) + i * wP + j] = f(value(i, j));
+}
+const images = (r: Rng) => () => (r.float() < 0.2 ? r.int(1, 255) / 255 : 0);
+const relu = (r: Rng) => () => Math.max(0, r.normal()) * (r.float() < 0.5 ? 0 : 2); // ReLU, then a keep-0.5 mask
+const hiddenDZ = (r: Rng) => () => (r.float() < 0.5 ? 0 : r.normal() * 0.1) * (r.float() < 0.5 ? 0 : 2);
+const outputDZ = (r: Rng) => () => r.normal() * 0.3;
+const weight = (r: Rng) => () => r.float() - 0.5;
+
+/** Float32 bits at `at` (count floats) as an array, for exact comparison. */
+const bits32 = (at: number, count: number) => Array.from(new Uint32Array(memory.buffer, at, count));
+
+/**
+ * Checks spmm against spmmNaive and the float64 bound. rows: n×K in rowsP lanes (stride rs bytes), M: K×wP,
+ * bias: wP floats (or 0 for none).
+ * Returns the worst |r − s| / bound seen (fast and plain loop) and how many outputs were held bit for bit.
+ */
+function checkSpmm(where: string, rows: number, rs: number, rowsP: number, n: number, M: number, K: number, wP: number, bias: number): { worst: number; sequential: number } {
+  const idx = alloc(n * rowsP * 4), start = alloc((n + 1) * 4);
+  const outF = alloc(n * wP * 4), outN = alloc(n * wP * 4);
+  k.scanRows(rows, rs, rowsP, n, idx, start); // as the network lists them: rowsP lanes, the padding 0
+  k.spmm(rows, rs, idx, start, n, M, K, wP, bias, outF);
+  k.spmmNaive(rows, rs, n, M, K, wP, bias, outN);
+  const seq = sequentialColumns(K, wP);
+  let worst = 0, sequential = 0;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < wP; c++) {
+      let s = 0, abs = 0, N = 0;
+      for (let t = 0; t < K; t++) {
+        const a = f32[(rows + i * rs) / 4 + t], w = f32[(M >> 2) + t * wP + c];
+        if (a === 0 || w === 0) continue;
+        s += a * w;
+        abs += Math.abs(a * w);
+        N++;
+      }
+      if (bias) {
+        const b = f32[(bias >> 2) + c];
+        s += b;
+        abs += Math.abs(b);
+        if (b !== 0) N++;
+      }
+      const bound = (N * U) / (1 - N * U) * abs + 2 ** -40 * abs;
+      const o = i * wP + c;
+      const rf = f32[(outF >> 2) + o], rn = f32[(outN >> 2) + o];
+      for (const r of [rf, rn]) {
+        expect(Math.abs(r - s), `${where}: out[${i}, ${c}] = ${r}, exact ${s}, bound ${bound}`).toBeLessThanOrEqual(bound);
+        if (bound > 0) worst = Math.max(worst, Math.abs(r - s) / bound);
+      }
+      if (seq[c]) {
+        sequential++;
+        expect(bits32(outF + 4 * o, 1)[0], `${where}: out[${i}, ${c}] (a one-by-one tile) bit for bit`).toBe(bits32(outN + 4 * o, 1)[0]);
+      }
+    }
+  }
+  return { worst, sequential };
+}
+
+describe('scratch-simd kernels: each SIMD kernel against its plain loop', () => {
+  for (const sizes of NETS) {
+    for (const n of SAMPLES) {
+      it(`${sizes.join('-')}, n = ${n}: lists identical, dWᵀ bit for bit, Z = W·A + b and Wᵀ·dZ bit for bit in one-by-one tiles and within float32 rounding elsewhere`, () => {
+        const r = rng(1000 * sizes.length + n, 'test');
+        const L = sizes.length - 1;
+        let worst = 0, sequential = 0;
+        const spmmCase = (c: { worst: number; sequential: number }) => {
+          worst = Math.max(worst, c.worst);
+          sequential += c.sequential;
+        };
+        for (let l = 1; l <= L; l++) {
+          top = Math.ceil(k.heapBase() / 64) * 64;
+          const nIn = sizes[l - 1], nOut = sizes[l], inP = pad4(nIn), outP = pad4(nOut);
+          const where = `${sizes.join('-')} layer ${l}, n = ${n}`;
+          // the layer's input A_{l−1}: images (784 wide, unpadded) or hidden activations (inP lanes)
+          const rowsP = l === 1 ? nIn : inP, rs = rowsP * 4;
+          const rows = alloc(n * rs);
+          fill(rows, n, nIn, rowsP, l === 1 ? images(r) : relu(r));
+
+          // the lists of nonzeros
+          const idxF = alloc(n * rowsP * 4), startF = alloc((n + 1) * 4), idxN = alloc(n * rowsP * 4), startN = alloc((n + 1) * 4);
+          const t = k.scanRows(rows, rs, rowsP, n, idxF, startF);
+          expect(k.scanRowsNaive(rows, rs, rowsP, n, idxN, startN), `${where}: list length`).toBe(t);
+          expect(Array.from(i32.subarray(startF >> 2, (startF >> 2) + n + 1)), `${where}: list starts`).toEqual(Array.from(i32.subarray(startN >> 2, (startN >> 2) + n + 1)));
+          expect(Array.from(i32.subarray(idxF >> 2, (idxF >> 2) + t)), `${where}: list entries`).toEqual(Array.from(i32.subarray(idxN >> 2, (idxN >> 2) + t)));
+          if (n > 1) expect(t, `${where}: the input has zeros to skip`).toBeLessThan(0.6 * n * nIn);
+
+          // Z = W·A + b, through Wᵀ (nIn×outP, padding columns 0) and b (outP)
+          const WT = alloc(nIn * outP * 4), b = alloc(outP * 4);
+          fill(WT, nIn, nOut, outP, weight(r));
+          f32.fill(0, b >> 2, (b >> 2) + outP);
+          for (let j = 0; j < nOut; j++) f32[(b >> 2) + j] = f(r.float() - 0.5);
+          spmmCase(checkSpmm(`${where}, Z`, rows, rs, rowsP, n, WT, nIn, outP, b));
+
+          // dZ_l (n×outP, padding 0): dense for the output layer, with ReLU′'s and the masks' zeros otherwise
+          const dZ = alloc(n * outP * 4);
+          fill(dZ, n, nOut, outP, l === L ? outputDZ(r) : hiddenDZ(r));
+          // Wᵀ·dZ through the row-major W (nOut×inP) over dZ's nonzeros (the network does it for l ≥ 2)
+          const Wr = alloc(nOut * inP * 4);
+          f32.fill(0, Wr >> 2, (Wr >> 2) + nOut * inP);
+          for (let j = 0; j < nOut; j++) for (let q = 0; q < nIn; q++) f32[(Wr >> 2) + j * inP + q] = f32[(WT >> 2) + q * outP + j];
+          spmmCase(checkSpmm(`${where}, Wᵀ·dZ`, dZ, outP * 4, outP, n, Wr, nOut, inP, 0));
+
+          // dWᵀ (nIn×outP float64) += A_{l−1}ᵀ·dZ64, onto the same nonzero start
+          const dz64 = alloc(n * outP * 8);
+          for (let q = 0; q < n * outP; q++) f64[(dz64 >> 3) + q] = f32[(dZ >> 2) + q];
+          const SF = alloc(nIn * outP * 8), SN = alloc(nIn * outP * 8);
+          for (let q = 0; q < nIn * outP; q++) f64[(SF >> 3) + q] = f64[(SN >> 3) + q] = q % outP < nOut ? r.normal() : 0;
+          const before = Float64Array.from(f64.subarray(SF >> 3, (SF >> 3) + nIn * outP));
+          k.outer64(rows, rs, idxF, startF, n, dz64, outP, nOut, SF);
+          k.outer64Naive(rows, rs, nIn, n, dz64, outP, nOut, SN);
+          const sf = new Uint32Array(memory.buffer, SF, nIn * outP * 2), sn = new Uint32Array(memory.buffer, SN, nIn * outP * 2);
+          let diff = -1;
+          for (let q = 0; q < sf.length && diff < 0; q++) if (sf[q] !== sn[q]) diff = q >> 1;
+          expect(diff, `${where}: dWᵀ bit for bit (first difference at element ${diff})`).toBe(-1);
+          expect(f64.subarray(SF >> 3, (SF >> 3) + nIn * outP).some((v, q) => v !== before[q]), `${where}: dWᵀ changed`).toBe(true);
+        }
+        expect(worst, 'the worst error, as a fraction of its bound').toBeLessThan(1);
+        // the wide outputs (400 units of Z_2, 784 or 400 inputs of Wᵀ·dZ) come in one-by-one tiles: held bit for bit
+        expect(sequential, 'outputs held bit for bit').toBeGreaterThanOrEqual(n * 768);
+      });
+    }
+  }
+});
+
+describe('scratch-simd descriptor: one source, assembly/net.ts', () => {
+  it('the offsets come from the module, and a module without them is refused with one clear line', () => {
+    const d = builtDescriptorOffsets();
+    const globals = new WebAssembly.Instance(loadModule('plain'), { env: { memory } }).exports as Record<string, { value: number }>;
+    for (const [name, v] of Object.entries(d)) expect(v, name).toBe(globals[name].value);
+    expect(() => readDescriptor({})).toThrow(/^scratch-simd: build\/ is out of date \(the module does not export N_L\); run `npm run build:simd`$/);
+  });
+
+  it('the offsets describe tables whose fields do not overlap', () => {
+    const d = builtDescriptorOffsets();
+    const distinctBelow = (names: string[], limit: number) => {
+      const v = names.map((n) => d[n as keyof typeof d]);
+      expect(new Set(v).size, names.join(' ')).toBe(v.length);
+      for (const x of v) expect(x, names.join(' ')).toBeLessThan(limit);
+      for (const x of v) expect(x).toBeGreaterThanOrEqual(0);
+    };
+    distinctBelow(['N_L', 'N_SUMS_BYTES', 'N_LOSS'], d.N_LAYER0);
+    distinctBelow(['L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB'], d.N_STRIDE);
+    distinctBelow(['W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_DZ64', 'W_COUNT'], d.W_LAYER0);
+    distinctBelow(['WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK'], d.W_STRIDE);
+  });
+});
