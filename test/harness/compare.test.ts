@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEmbedded } from '../../src/data/index.ts';
 import { PRESETS } from '../../src/harness/plan.ts';
 import type { Results } from '../../src/harness/results.ts';
 import { runPlan } from '../../src/harness/run.ts';
@@ -16,10 +15,11 @@ import { galleryIndices, imageName, SIDE } from '../../src/report/gallery.ts';
 import { writeCompareReport } from '../../src/report/write.ts';
 import { planData } from '../../src/harness/data.ts';
 import { readdirSync } from 'node:fs';
+import { mnistData } from '../helpers/index.ts';
 
 const schema = JSON.parse(readFileSync(new URL('../../src/harness/results.schema.json', import.meta.url), 'utf8'));
 const plan = { ...PRESETS.smoke, backend: 'cpu' as const };
-const data = loadEmbedded();
+const data = mnistData();
 
 /** The results with everything that may legitimately differ between two runs removed. */
 function withoutTimings(r: Results): unknown {
