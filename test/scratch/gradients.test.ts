@@ -1,5 +1,5 @@
 // src/scratch's float32 gradients vs the independent float64 reference, per tensor, for the notebook's
-// network and the deep seed's, with and without dropout masks.
+// network and the deep notebook's, with and without dropout masks.
 import { describe, expect, it } from 'vitest';
 import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';

@@ -1,5 +1,5 @@
 // The scratch network on worker threads: bit for bit the same as on the calling thread, whatever the
-// count, with and without dropout, for the notebook's network and the deep seed's.
+// count, with and without dropout, for the notebook's network and the deep notebook's.
 import { afterAll, describe, expect, it } from 'vitest';
 import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';

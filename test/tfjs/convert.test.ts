@@ -1,4 +1,4 @@
-// The seed layout ↔ tfjs kernel layout conversion: exact transposes, bit-exact round trips, any layer list.
+// The notebook layout ↔ tfjs kernel layout conversion: exact transposes, bit-exact round trips, any layer list.
 import { describe, expect, it } from 'vitest';
 import { initParams } from '../../src/core/init.ts';
 import { allocParams, INPUT, sizesOf, tensors } from '../../src/core/types.ts';

@@ -1,5 +1,5 @@
 // tfjs autodiff gradients vs the independent float64 reference (src/scratch/reference64.ts), on wasm and cpu,
-// for the notebook's network and the deep seed's, with and without dropout masks.
+// for the notebook's network and the deep notebook's, with and without dropout masks.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initParams } from '../../src/core/init.ts';
@@ -69,7 +69,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect(agreement(t, ref64(p64(p), batch).grads.layers[1].W).relL2).toBeGreaterThan(0.1);
     });
 
-    it('returns copies in the seed layout, leaves inputs untouched, leaks nothing', async () => {
+    it('returns copies in the notebook layout, leaves inputs untouched, leaks nothing', async () => {
       const p = initParams(6, NET);
       const batch = uniformBatch(8, 6);
       const pCopy = initParams(6, NET);
