@@ -205,7 +205,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const r1 = t.read();
       expectBitEqual(r1, initParams(5, NET), 'read() after load()');
       r1.layers[1].b.fill(99);
-      expect(t.read().layers[1].b).toEqual(initParams(5, NET).layers[1].b);
+      expectBitEqual(t.read().layers[1].b, initParams(5, NET).layers[1].b, 'b2 after writing into a copy');
       for (let i = 0; i < 100; i++) t.step(mnistSlice(64 * i, 64));
       const w = t.read();
       const x = mnistSlice(50000, 1000);
