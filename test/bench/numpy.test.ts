@@ -17,7 +17,7 @@ import {
 } from '../../bench/numpy.ts';
 import type { Batch } from '../../src/core/types.ts';
 import { SMOKE_PLAN } from '../../bench/budgets.ts';
-import { loadEmbedded } from '../../src/data/index.ts';
+import { expectBitEqual, mnistData, mnistSlice } from '../helpers/index.ts';
 
 const probe = probeNumpy();
 const noNumpy = !probe.ok;
@@ -156,10 +156,8 @@ const bytes = (a: Float32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffs
 
 describe('numpy reference: the same math as the rest of the project (--check)', () => {
   let dir = '';
-  let train: Batch;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'mnist-duel-numpy-'));
-    if (!noNumpy) train = loadEmbedded().train;
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -171,7 +169,7 @@ describe('numpy reference: the same math as the rest of the project (--check)', 
       const name = `${layers.join('-')}-${m}`;
       const params = testParams(layers, 7 + m);
       const start = 3 * m; // the fourth consecutive batch of m training images, in file order
-      const batch: Batch = { x: train.x.subarray(start * 784, (start + m) * 784), y: train.y.subarray(start, start + m), m };
+      const batch = mnistSlice(start, m);
       const files = { params: join(dir, `${name}.p`), x: join(dir, `${name}.x`), y: join(dir, `${name}.y`), out: join(dir, `${name}.out`) };
       writeFileSync(files.params, bytes(params));
       writeFileSync(files.x, bytes(batch.x));
@@ -198,9 +196,7 @@ describe('numpy reference: the same math as the rest of the project (--check)', 
       }
       // W := W − α·dW done in float32, bit for bit: fround(W − fround(fround(α)·dW))
       const a32 = Math.fround(0.1);
-      let mismatches = 0;
-      for (let i = 0; i < P; i++) if (after[i] !== Math.fround(params[i] - Math.fround(a32 * grads[i]))) mismatches++;
-      expect(mismatches).toBe(0);
+      expectBitEqual(after, Float32Array.from(params, (w, i) => w - Math.fround(a32 * grads[i])), 'numpy SGD update');
     });
   }
 });
@@ -241,7 +237,7 @@ describe('runNumpy', () => {
     expect(res.numpy).toBe(probe.ok ? probe.numpy : '');
 
     // the same images as the project's loader
-    const data = loadEmbedded();
+    const data = mnistData();
     for (const [k, split] of [['train', data.train], ['test', data.test]] as const) {
       let s = 0, ys = 0;
       for (let i = 0; i < split.x.length; i++) s += split.x[i];

@@ -11,7 +11,7 @@ import { createScratchTrainer } from '../../src/scratch/trainer.ts';
 import { createSimdAdamTrainer, createSimdTrainer, gradients as simdGradients } from '../../src/simd/index.ts';
 import { initBackend } from '../../src/tfjs/backend.ts';
 import { createTfjsTrainer, gradients as tfjsGradients } from '../../src/tfjs/network.ts';
-import { syntheticBatch } from '../helpers/synthetic.ts';
+import { syntheticBatch } from '../helpers/index.ts';
 
 const userError = (f: () => unknown, msg: RegExp) => {
   let err: unknown;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initParams } from '../../src/core/init.ts';
 import { tensors } from '../../src/core/types.ts';
 import { permutation, rng } from '../../src/core/rng.ts';
+import { expectBitEqual, sameBits } from '../helpers/index.ts';
 
 describe('seeded RNG', () => {
   it('is deterministic per (seed, stream) and streams differ', () => {
@@ -74,12 +75,11 @@ describe('initialisation', () => {
   });
 
   it('same seed → identical weights, different seed → different; the draw order is W1, b1, W2, b2', () => {
-    expect(initParams(7, [784, 10, 10]).layers[0].W).toEqual(initParams(7, [784, 10, 10]).layers[0].W);
-    expect(initParams(7, [784, 10, 10]).layers[0].W).not.toEqual(initParams(8, [784, 10, 10]).layers[0].W);
+    expectBitEqual(initParams(7, [784, 10, 10]).layers[0].W, initParams(7, [784, 10, 10]).layers[0].W, 'same seed');
+    expect(sameBits(initParams(7, [784, 10, 10]).layers[0].W, initParams(8, [784, 10, 10]).layers[0].W)).toBe(false);
     // a deeper net starts with the same W1 and b1 draws as a shallow one of the same first width
     const a = initParams(7, [784, 10, 10]), b = initParams(7, [784, 10, 5, 10]);
-    expect(b.layers[0].W).toEqual(a.layers[0].W);
-    expect(b.layers[0].b).toEqual(a.layers[0].b);
+    expectBitEqual([b.layers[0].W, b.layers[0].b], [a.layers[0].W, a.layers[0].b], 'W1 and b1 of a deeper net');
     const r = rng(7, 'init');
     expect(a.layers[0].W[0]).toBe(Math.fround(r.float() - 0.5));
   });

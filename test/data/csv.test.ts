@@ -7,6 +7,7 @@ import { permutation, rng } from '../../src/core/rng.ts';
 import type { Batch } from '../../src/core/types.ts';
 import { loadDataset, readIdxImages, readIdxLabels, readKaggleCsv, readKaggleCsvUnlabelled, submissionCsv } from '../../src/data/index.ts';
 import { CSV_HEADER, EMBEDDED_DIR, csvText, csvTextUnlabelled, embeddedRaw, expectUserError, PIXELS, tmpDir, writeIdxDir } from './util.ts';
+import { expectBitEqual } from '../helpers/index.ts';
 
 const tmp = tmpDir();
 afterAll(tmp.cleanup);
@@ -38,7 +39,7 @@ describe('readKaggleCsv', () => {
     const idx = readIdxImages(join(EMBEDDED_DIR, 'train-images-idx3-ubyte'));
     const labels = readIdxLabels(join(EMBEDDED_DIR, 'train-labels-idx1-ubyte'));
     expect(csv.m).toBe(k);
-    expect(csv.x).toEqual(idx.x.subarray(0, k * PIXELS));
+    expectBitEqual(csv.x, idx.x.subarray(0, k * PIXELS), 'CSV pixels vs IDX');
     expect(csv.y).toEqual(labels.subarray(0, k));
     expect([...csv.y]).toEqual([5, 0, 4, 1, 9, 2, 1, 3, 1, 4, 3, 5]);
   });
@@ -116,7 +117,7 @@ describe('holdout split of train.csv', () => {
     expect(ds.name).toBe('kaggle');
     // ... and test.csv's images come back as `unlabelled`
     expect(ds.unlabelled?.m).toBe(1);
-    expect(ds.unlabelled?.x).toEqual(Float32Array.from({ length: PIXELS }, (_, i) => (i % 256) / 255));
+    expectBitEqual(ds.unlabelled!.x, Float32Array.from({ length: PIXELS }, (_, i) => (i % 256) / 255), 'unlabelled pixels');
     expect(ds.unlabelled?.source).toBe(join(d, 'test.csv'));
   });
 
@@ -220,7 +221,7 @@ describe('readKaggleCsvUnlabelled: Kaggle’s test.csv (pixel0..pixel783, no lab
     const text = csvTextUnlabelled(t.images, 7);
     const r = readKaggleCsvUnlabelled(write(text, 'test.csv'));
     expect(r.m).toBe(7);
-    expect(r.x).toEqual(scaled(t.images));
+    expectBitEqual(r.x, scaled(t.images), 'pixels');
     expect(Object.keys(r).sort()).toEqual(['m', 'x']);
     expect(readKaggleCsvUnlabelled(write(gzipSync(text), 'test.csv.gz'))).toEqual(r);
     expect(readKaggleCsvUnlabelled(write('\uFEFF' + csvTextUnlabelled(t.images, 7, '\r\n'), 'test.csv'))).toEqual(r);

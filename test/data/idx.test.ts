@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { limitBatch, loadDataset, readIdxImages, readIdxLabels } from '../../src/data/index.ts';
 import { embeddedRaw, expectUserError, idxImages, idxLabels, PIXELS, tmpDir, writeIdxDir } from './util.ts';
+import { expectBitEqual } from '../helpers/index.ts';
 
 const tmp = tmpDir();
 afterAll(tmp.cleanup);
@@ -28,7 +29,7 @@ describe('readIdxImages / readIdxLabels', () => {
     writeFileSync(join(d, 'lab'), idxLabels(labels));
     const r = readIdxImages(join(d, 'img'));
     expect([r.n, r.rows, r.cols]).toEqual([30, 28, 28]);
-    expect(r.x).toEqual(scaled(images));
+    expectBitEqual(r.x, scaled(images), 'pixels');
     expect(readIdxLabels(join(d, 'lab'))).toEqual(labels);
   });
 
@@ -44,7 +45,7 @@ describe('readIdxImages / readIdxLabels', () => {
     expect(readIdxImages(join(d, 'img.gz'))).toEqual(raw);
     expect(readIdxImages(join(d, 'img-gz-without-suffix'))).toEqual(raw);
     expect(readIdxLabels(join(d, 'lab.gz'))).toEqual(readIdxLabels(join(d, 'lab')));
-    expect(raw.x).toEqual(scaled(images));
+    expectBitEqual(raw.x, scaled(images), 'pixels');
   });
 
   it('accepts other image sizes at this level (the 28×28 check is the loader’s)', () => {
@@ -65,9 +66,9 @@ describe('loadDataset({ data: DIR }) with IDX files', () => {
     const te = embeddedRaw('t10k', 20);
     expect(ds.train.m).toBe(50);
     expect(ds.test.m).toBe(20);
-    expect(ds.train.x).toEqual(scaled(tr.images));
+    expectBitEqual(ds.train.x, scaled(tr.images), 'train pixels');
     expect(ds.train.y).toEqual(tr.labels);
-    expect(ds.test.x).toEqual(scaled(te.images));
+    expectBitEqual(ds.test.x, scaled(te.images), 'test pixels');
     expect([...ds.test.y.subarray(0, 10)]).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
     expect(ds.source).toContain(d);
   });

@@ -6,20 +6,20 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEmbedded } from '../../src/data/index.ts';
 import { PRESETS } from '../../src/harness/plan.ts';
 import type { Results } from '../../src/results/results.ts';
 import { runPlan } from '../../src/harness/run.ts';
-import { SECTIONS, lrf, pct, rate, renderCompare, sci, sweepTable, worstAgreement } from '../../src/report/markdown.ts';
+import { SECTIONS, renderCompare } from '../../src/report/markdown.ts';
 import { bestTrainer } from '../../src/report/stats.ts';
 import { galleryIndices, imageName, SIDE } from '../../src/report/gallery.ts';
 import { writeCompareReport } from '../../src/report/write.ts';
 import { planData } from '../../src/harness/data.ts';
 import { readdirSync } from 'node:fs';
+import { mnistData } from '../helpers/index.ts';
 
 const schema = JSON.parse(readFileSync(new URL('../../src/results/results.schema.json', import.meta.url), 'utf8'));
 const plan = { ...PRESETS.smoke, backend: 'cpu' as const };
-const data = loadEmbedded();
+const data = mnistData();
 
 /** The results with everything that may legitimately differ between two runs removed. */
 function withoutTimings(r: Results): unknown {
@@ -79,20 +79,31 @@ describe('compare, smoke preset', () => {
   });
 
   it('numbers in the markdown equal those in the JSON', () => {
+    // The expected cells are formatted here, not with the renderer's helpers: accuracy in % to 2 decimals,
+    // samples/s rounded with thousands commas, agreement and drift figures to 3 significant digits.
+    const percent = (x: number) => (100 * x).toFixed(2);
+    const grouped = (x: number) => String(Math.round(x)).replace(/\B(?=(\d{3})+$)/g, ',');
+    const e3 = (x: number) => (x === 0 ? '0' : x.toExponential(2));
+    expect([percent(0.9137), grouped(1234567.5), grouped(999), e3(3.14159e-7)]).toEqual(['91.37', '1,234,568', '999', '3.14e-7']);
     for (const r of a.runs) {
-      const row = md.split('\n').find((l) => l.startsWith(`| ${r.trainer} | ${pct(r.final!.trainAcc)} | ${pct(r.final!.testAcc)} |`));
+      const row = md.split('\n').find((l) => l.startsWith(`| ${r.trainer} | ${percent(r.final!.trainAcc)} | ${percent(r.final!.testAcc)} |`));
       expect(row, `accuracy row of ${r.trainer}`).toBeDefined();
-      expect(md).toContain(`| ${rate(r.timing.samplesPerSec)} |`);
+      expect(md).toContain(`| ${grouped(r.timing.samplesPerSec)} |`);
     }
-    for (const w of worstAgreement(a)) expect(md).toContain(`| ${w.tensor} | ${w.seed} / ${w.step} | ${sci(w.t.scratchVsTfjs.relL2)} |`);
-    const best = bestTrainer(a)!;
-    expect(best).toBe(a.runs.reduce((x, y) => (y.final!.testAcc > x.final!.testAcc ? y : x)).trainer);
-    const conf = a.runs.find((r) => r.trainer === best)!.confusion!;
+    // per tensor, the checkpoint where scratch and tfjs gradients were furthest apart (the first one on a tie)
+    a.tensors.forEach((name, i) => {
+      let w = a.agreement[0];
+      for (const p of a.agreement) if (p.tensors[i].scratchVsTfjs.relL2 > w.tensors[i].scratchVsTfjs.relL2) w = p;
+      expect(md).toContain(`| ${name} | ${w.seed} / ${w.step} | ${e3(w.tensors[i].scratchVsTfjs.relL2)} |`);
+    });
+    const bestRun = a.runs.reduce((x, y) => (y.final!.testAcc > x.final!.testAcc ? y : x));
+    expect(bestTrainer(a)).toBe(bestRun.trainer);
+    const conf = bestRun.confusion!;
     expect(conf.flat().reduce((s, v) => s + v, 0)).toBe(1000);
     expect(md).toContain(`| **3** | ${conf[3].map((v, p) => (p === 3 ? `**${v}**` : String(v))).join(' | ')} |`);
     for (const dr of a.drift) {
       const d = dr.points.at(-1)!;
-      expect(md).toContain(`| ${d.step} | ${a.tensors.map((k) => sci(d.relL2[k])).join(' | ')} |`);
+      expect(md).toContain(`| ${d.step} | ${a.tensors.map((k) => e3(d.relL2[k])).join(' | ')} |`);
     }
   });
 
@@ -169,9 +180,14 @@ describe('learning-rate sweep, smoke variant', () => {
     expect(r.sweep!.find((x) => x.trainer === 'scratch-gd' && x.scale === 10)!.lr).toBeCloseTo(10 * plan.lr, 12);
     const md = renderCompare(r);
     expect(md).toContain('## Learning-rate sweep');
-    for (const row of sweepTable(r)) {
-      expect(md).toContain(`  line [${row.means.map((m) => (100 * m).toFixed(2)).join(', ')}]`);
-      expect(md).toContain(`| ${row.trainer} | ${row.means.map((m, i) => `${pct(m)}${i === row.best ? ' ★' : ''}`).join(' | ')} | ${lrf(row.lrs[row.best])} |`);
+    // one seed: a trainer's value at a multiple is that run's final test accuracy, in % to 2 decimals; ★ marks the best
+    for (const t of ['scratch-gd', 'tfjs-adam'] as const) {
+      const runs = [0.1, 1, 10].map((scale) => r.sweep!.find((x) => x.trainer === t && x.scale === scale)!);
+      const accs = runs.map((x) => (100 * x.testAcc!).toFixed(2));
+      const best = runs.reduce((b, x, i) => (x.testAcc! > runs[b].testAcc! ? i : b), 0);
+      const bestLr = { 'scratch-gd': [0.01, 0.1, 1], 'tfjs-adam': [0.001, 0.01, 0.1] }[t][best]; // ×0.1, ×1, ×10 of α = 0.1 and Adam's 0.01
+      expect(md).toContain(`  line [${accs.join(', ')}]`);
+      expect(md).toContain(`| ${t} | ${accs.map((v, i) => `${v}${i === best ? ' ★' : ''}`).join(' | ')} | ${bestLr} |`);
     }
   });
 });

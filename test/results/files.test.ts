@@ -2,7 +2,7 @@
  * Report output: the preflight check of --out (checkOutDir) and all-or-nothing writing (writeAllAtomic),
  * including a rename that fails half-way (simulated by wrapping fs.renameSync).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -84,11 +84,36 @@ describe('checkOutDir: before any work, --out must be a folder we can write the 
     expectUserError(() => checkOutDir(g, ['gallery/test-7.png']), join(g, 'gallery', 'test-7.png'), 'is a folder');
   });
 
-  it('a symbolic link to a file is fine (the rename replaces the link)', () => {
+  it('a symbolic link to a file passes, and the rename replaces the link, not the file it points to', () => {
     const d = fresh();
-    writeFileSync(join(d, 'elsewhere.md'), '');
-    symlinkSync(join(d, 'elsewhere.md'), join(d, 'compare.md'));
+    const target = join(d, 'elsewhere.md'), link = join(d, 'compare.md');
+    writeFileSync(target, 'kept\n');
+    symlinkSync(target, link);
     checkOutDir(d, REPORT);
+    expect(tree(d)).toEqual(['compare.md', 'elsewhere.md']); // the check changed nothing
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    writeAllAtomic([{ path: link, data: 'new md\n' }, { path: join(d, 'compare.json'), data: '{}\n' }]);
+    expect(lstatSync(link).isFile()).toBe(true); // a regular file now, no longer the link
+    expect(readFileSync(link, 'utf8')).toBe('new md\n');
+    expect(readFileSync(target, 'utf8')).toBe('kept\n'); // what the link pointed to is untouched
+    expect(tree(d)).toEqual(['compare.json', 'compare.md', 'elsewhere.md']);
+  });
+
+  it('a symbolic link replaced by a rename before a later rename fails: the link is back, byte for byte', () => {
+    const d = fresh();
+    const target = join(d, 'elsewhere.md'), link = join(d, 'compare.md'), json = join(d, 'compare.json');
+    const old = { target: Buffer.from('kept\n'), json: Buffer.from('{"old": true}\n') };
+    writeFileSync(target, old.target);
+    writeFileSync(json, old.json);
+    symlinkSync(target, link);
+    renameFault.failFor = (dest) => dest === json; // compare.md (the link) is renamed first, then this fails
+    expectUserError(() => writeAllAtomic([{ path: link, data: 'new md\n' }, { path: json, data: '{"new": true}\n' }]), `cannot write ${json}`, 'EIO', 'the previous files were restored');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(target);
+    expect(readFileSync(link).equals(old.target)).toBe(true);
+    expect(readFileSync(target).equals(old.target)).toBe(true);
+    expect(readFileSync(json).equals(old.json)).toBe(true);
+    expect(tree(d)).toEqual(['compare.json', 'compare.md', 'elsewhere.md']); // no temporaries or backups left
   });
 });
 

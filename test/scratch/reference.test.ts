@@ -6,7 +6,7 @@ import { initParams } from '../../src/core/init.ts';
 import { rng } from '../../src/core/rng.ts';
 import { ACTIVATIONS, hiddenOf, type Batch } from '../../src/core/types.ts';
 import { gradients64, loss64, to64, type Options64, type Params64 } from '../../src/scratch/reference64.ts';
-import { syntheticBatch } from '../helpers/synthetic.ts';
+import { syntheticBatch } from '../helpers/index.ts';
 
 const NETS = [
   [784, 10, 10],

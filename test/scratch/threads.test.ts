@@ -1,5 +1,5 @@
 // The scratch network on worker threads: bit for bit the same as on the calling thread, whatever the
-// count, with and without dropout, for the notebook's network and the deep seed's.
+// count, with and without dropout, for the notebook's network and the deep notebook's.
 import { afterAll, describe, expect, it } from 'vitest';
 import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';
@@ -10,7 +10,7 @@ import { gradients64, to64 } from '../../src/scratch/reference64.ts';
 import { sharedBatch } from '../../src/core/pool.ts';
 import { createThreadPool, type ThreadPool } from '../../src/scratch/threads.ts';
 import { createScratchTrainer } from '../../src/scratch/trainer.ts';
-import { expectAgree, expectIdentical, mnistData, mnistSlice } from '../helpers/params.ts';
+import { expectAgree, expectBitEqual, mnistData, mnistSlice } from '../helpers/index.ts';
 
 const mnist = mnistData();
 const NET = [784, 10, 10];
@@ -53,7 +53,7 @@ describe('scratch on worker threads', () => {
         for (const on of ps) {
           const got = grads(p, b, 'relu', undefined, on);
           expect(got.loss, `loss, m ${m}, ${on.threads} threads`).toBe(ref.loss);
-          expectIdentical(got.grads, ref.grads, `m ${m}, ${on.threads} threads`);
+          expectBitEqual(got.grads, ref.grads, `m ${m}, ${on.threads} threads`);
         }
       }
     }
@@ -68,7 +68,7 @@ describe('scratch on worker threads', () => {
     for (const on of [pool(1, DEEP), pool(2, DEEP)]) {
       const got = grads(p, b, 'relu', masks, on);
       expect(got.loss).toBe(ref.loss);
-      expectIdentical(got.grads, ref.grads, `${on.threads} threads, dropout`);
+      expectBitEqual(got.grads, ref.grads, `${on.threads} threads, dropout`);
     }
     expectAgree(ref.grads, gradients64(to64(p), b, { masks }).grads, 'deep with masks vs float64');
   });
@@ -80,7 +80,7 @@ describe('scratch on worker threads', () => {
     for (const on of [pool(2, [784, 16, 10], 2), pool(3, [784, 16, 10], 3), pool(2, [784, 16, 10], 5)]) {
       const got = grads(p, b, 'tanh', undefined, on);
       expect(got.loss).toBe(ref.loss);
-      expectIdentical(got.grads, ref.grads, `${on.threads} threads in waves`);
+      expectBitEqual(got.grads, ref.grads, `${on.threads} threads in waves`);
     }
   });
 
@@ -101,8 +101,8 @@ describe('scratch on worker threads', () => {
       const [t0, t1, t2] = [run(make, 0), run(make, 1), run(make, 2)];
       for (const t of [t1, t2]) {
         expect(t.losses).toEqual(t0.losses);
-        expectIdentical(t.params, t0.params, 'weights after 30 steps');
-        expect(Buffer.from(t.pred).equals(Buffer.from(t0.pred))).toBe(true);
+        expectBitEqual(t.params, t0.params, 'weights after 30 steps');
+        expect(t.pred).toEqual(t0.pred); // class predictions (bytes), not floats
       }
       expect(t0.losses[29]).toBeLessThan(t0.losses[0]); // and it learned something
     }
@@ -116,7 +116,7 @@ describe('scratch on worker threads', () => {
     t.load(init);
     u.load(init);
     for (const b of [mnistSlice(0, 2 * SCRATCH_BLOCK), mnistSlice(5000, 64)]) expect(t.step(b)).toBe(u.step(b));
-    expectIdentical(t.read() as Params, u.read() as Params, 'staged');
+    expectBitEqual(t.read() as Params, u.read() as Params, 'staged');
   });
 
   it('rejects a bad thread count', () => {

@@ -8,7 +8,7 @@ import { gradients } from '../../src/scratch/index.ts';
 import { gradients64, to64 } from '../../src/scratch/reference64.ts';
 import { initBackend } from '../../src/tfjs/backend.ts';
 import { gradients as tfjsGradients } from '../../src/tfjs/index.ts';
-import { expectAgree, mnistSlice } from '../helpers/params.ts';
+import { expectAgree, mnistSlice } from '../helpers/index.ts';
 
 const batch = mnistSlice(700, 64);
 const NETS = [[1], [10], [128], [37, 13]];

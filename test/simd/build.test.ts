@@ -3,15 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initParams } from '../../src/core/init.ts';
-import { netSizes, type Batch } from '../../src/core/types.ts';
-import { loadEmbedded } from '../../src/data/index.ts';
+import { netSizes } from '../../src/core/types.ts';
 import { compile, OUT_DIR, VARIANTS, type Variant } from '../../src/simd/build.ts';
 import { batchSums, createEngine } from '../../src/simd/engine.ts';
 import { createSimdAdamTrainer, createSimdTrainer, gradients, MAX_MEMORY_BYTES, predict, requireSimd } from '../../src/simd/index.ts';
 import { planLayout } from '../../src/simd/layout.ts';
+import { mnistData, mnistSlice } from '../helpers/index.ts';
 
-const mnist = loadEmbedded();
-const slice = (from: number, m: number): Batch => ({ x: mnist.train.x.subarray(from * 784, (from + m) * 784), y: mnist.train.y.subarray(from, from + m), m });
+const mnist = mnistData();
 
 describe('build', () => {
   for (const v of Object.keys(VARIANTS) as Variant[]) {
@@ -36,8 +35,8 @@ describe('runtime without WebAssembly SIMD', () => {
     const p = initParams(1, netSizes([10]));
     expect(() => requireSimd(noSimd)).toThrow(message);
     expect(() => requireSimd(() => { throw new Error('boom'); })).toThrow(message);
-    expect(() => gradients(p, slice(0, 4), { validate: noSimd })).toThrow(message);
-    expect(() => predict(p, slice(0, 4).x, 4, { validate: noSimd })).toThrow(message);
+    expect(() => gradients(p, mnistSlice(0, 4), { validate: noSimd })).toThrow(message);
+    expect(() => predict(p, mnistSlice(0, 4).x, 4, { validate: noSimd })).toThrow(message);
     expect(() => createSimdTrainer({ lr: 0.1, validate: noSimd }).load(p)).toThrow(message);
     expect(() => createSimdAdamTrainer({ lr: 0.1, threads: 1, validate: noSimd }).load(p)).toThrow(message);
   });
@@ -78,14 +77,14 @@ describe('bounded memory', () => {
     expect(() => t.step({ x: new Float32Array(784), y: new Uint8Array(1), m: 1.5 })).toThrow(/m = 1\.5/);
     expect(() => t.step({ x: new Float32Array(784), y: Uint8Array.of(10), m: 1 })).toThrow(/labels are 0\.\.9/);
     expect(() => t.predict(new Float32Array(10), 1)).toThrow(/x has 10 values/);
-    expect(() => t.step(slice(0, 64), [new Float32Array(64 * 10), new Float32Array(1)])).toThrow(/masks: 2 arrays/);
-    expect(t.step(slice(0, 64))).toBeGreaterThan(0); // and it still works
+    expect(() => t.step(mnistSlice(0, 64), [new Float32Array(64 * 10), new Float32Array(1)])).toThrow(/masks: 2 arrays/);
+    expect(t.step(mnistSlice(0, 64))).toBeGreaterThan(0); // and it still works
     t.dispose();
   });
 
   it('trainers need load() first, take new sizes on load(), and check their options', () => {
     const t = createSimdTrainer({ lr: 0.1 });
-    expect(() => t.step(slice(0, 1))).toThrow(/load\(params\) first/);
+    expect(() => t.step(mnistSlice(0, 1))).toThrow(/load\(params\) first/);
     t.load(initParams(1, netSizes([10])));
     t.load(initParams(1, netSizes([20]))); // other sizes: a new memory
     expect((t.read() as { layers: unknown[] }).layers).toHaveLength(2);
@@ -99,7 +98,7 @@ describe('work counter', () => {
   it('counts the multiply-adds actually executed: nonzero inputs × units, per product', () => {
     const sizes = netSizes([10]);
     const p = initParams(2, sizes);
-    const b = slice(17, 1);
+    const b = mnistSlice(17, 1);
     let nz = 0;
     for (let k = 0; k < 784; k++) if (b.x[k] !== 0) nz++;
     // the hidden activations: relu(W1·x + b1) recomputed in double (no value lies near 0 here)

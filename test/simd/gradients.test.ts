@@ -1,43 +1,23 @@
 // scratch-simd's gradients vs the float64 reference and vs the plain-TypeScript scratch network, per
-// tensor: relative L2 ≤ 1e-5, max|a−b|/max|b| ≤ 1e-5, 1 − cos ≤ 1e-6, on real MNIST.
+// tensor within the agreement thresholds the reports check (src/harness/results.ts), on real MNIST.
 import { describe, expect, it } from 'vitest';
 import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';
 import { agreement } from '../../src/core/metrics.ts';
-import { ACTIVATIONS, netSizes, tensorNames, tensors, type Activation, type Batch, type Params } from '../../src/core/types.ts';
-import { loadEmbedded } from '../../src/data/index.ts';
+import { ACTIVATIONS, netSizes, tensors, type Activation, type Batch, type Params } from '../../src/core/types.ts';
 import { gradients as scratchGradients, predict as scratchPredict } from '../../src/scratch/index.ts';
-import { gradients64, logits64, to64 } from '../../src/scratch/reference64.ts';
+import { gradients64, logits64, to64, type Params64 } from '../../src/scratch/reference64.ts';
 import { gradients, predict } from '../../src/simd/index.ts';
+import { AGREEMENT_THRESHOLDS, expectAgree, mnistData, mnistSlice, Worst } from '../helpers/index.ts';
 
-const TOL = 1e-5;
-const COS = 1e-6;
-const mnist = loadEmbedded();
-const slice = (from: number, m: number): Batch => ({
-  x: mnist.train.x.subarray(from * 784, (from + m) * 784),
-  y: mnist.train.y.subarray(from, from + m),
-  m,
-});
+const mnist = mnistData();
 
-interface Ref {
-  loss: number;
-  grads: { W: ArrayLike<number>; b: ArrayLike<number> }[];
-}
-
-/** Asserts every tensor of `got` within the three tolerances of `ref`; returns the worst relative L2. */
-function expectClose(got: Params, gotLoss: number, ref: Ref, what: string): number {
+/** Asserts the loss and every tensor of `got` within the agreement thresholds of `ref`; returns the worst relative L2. */
+function expectClose(got: Params, gotLoss: number, ref: { loss: number; grads: Params | Params64 }, what: string): number {
   expect(Math.abs(gotLoss - ref.loss), `${what}: loss`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(ref.loss)));
-  const names = tensorNames(got.layers.length);
-  const refs = ref.grads.flatMap((l) => [l.W, l.b]);
-  let worst = 0;
-  tensors(got).forEach((a, i) => {
-    const ag = agreement(a, refs[i]);
-    expect(ag.relL2, `${what}: ${names[i]} relative L2`).toBeLessThanOrEqual(TOL);
-    expect(ag.maxAbsRel, `${what}: ${names[i]} max|a−b|/max|b|`).toBeLessThanOrEqual(TOL);
-    expect(1 - ag.cosine, `${what}: ${names[i]} 1 − cos`).toBeLessThanOrEqual(COS);
-    worst = Math.max(worst, ag.relL2);
-  });
-  return worst;
+  const worst = new Worst();
+  expectAgree(got, ref.grads, what, worst);
+  return Math.max(...[...worst.w.values()].map((a) => a.relL2));
 }
 
 /** scratch-simd vs float64 and vs scratch for one case. */
@@ -46,17 +26,17 @@ function check(p: Params, batch: Batch, opts: { activation?: Activation; masks?:
   const ref = gradients64(to64(p), batch, opts);
   const ts = scratchGradients(p, batch, opts);
   const what = `${label} m=${batch.m}`;
-  const w64 = expectClose(got.grads, got.loss, { loss: ref.loss, grads: ref.grads.layers }, `${what} vs float64`);
-  const wts = expectClose(got.grads, got.loss, { loss: ts.loss, grads: ts.grads.layers }, `${what} vs scratch`);
+  const w64 = expectClose(got.grads, got.loss, { loss: ref.loss, grads: ref.grads }, `${what} vs float64`);
+  const wts = expectClose(got.grads, got.loss, { loss: ts.loss, grads: ts.grads }, `${what} vs scratch`);
   // and the yardstick agrees with itself: scratch vs float64 passes too (else the case proves little)
-  expectClose(ts.grads, ts.loss, { loss: ref.loss, grads: ref.grads.layers }, `${what} scratch vs float64`);
+  expectClose(ts.grads, ts.loss, { loss: ref.loss, grads: ref.grads }, `${what} scratch vs float64`);
   console.log(`${what}: worst relative L2 ${w64.toExponential(2)} vs float64, ${wts.toExponential(2)} vs scratch`);
 }
 
 describe('scratch-simd gradients, 784-10-10', () => {
   for (const m of [1, 7, 64]) {
     it(`m = ${m}`, () => {
-      check(initParams(42, netSizes([10])), slice(123, m), {}, '784-10-10');
+      check(initParams(42, netSizes([10])), mnistSlice(123, m), {}, '784-10-10');
     });
   }
 
@@ -66,16 +46,16 @@ describe('scratch-simd gradients, 784-10-10', () => {
 
   it('every activation, and He init', () => {
     for (const act of ACTIVATIONS) {
-      check(initParams(3, netSizes([10]), 'he'), slice(1000, 64), { activation: act }, `784-10-10 ${act}`);
+      check(initParams(3, netSizes([10]), 'he'), mnistSlice(1000, 64), { activation: act }, `784-10-10 ${act}`);
     }
   });
 
   it('large weights (saturated softmax): max-subtraction keeps it finite and right', () => {
     const p = initParams(9, netSizes([10]));
     for (const a of tensors(p)) a.forEach((v, i) => (a[i] = v * 8));
-    const got = gradients(p, slice(5000, 64));
+    const got = gradients(p, mnistSlice(5000, 64));
     expect(Number.isFinite(got.loss)).toBe(true);
-    check(p, slice(5000, 64), {}, '784-10-10 ×8');
+    check(p, mnistSlice(5000, 64), {}, '784-10-10 ×8');
   });
 });
 
@@ -83,12 +63,12 @@ describe('scratch-simd gradients, deeper and odd-sized networks', () => {
   const deep = netSizes([400, 100]);
   for (const m of [1, 7, 256]) {
     it(`784-400-100-10, m = ${m}, without dropout`, () => {
-      check(initParams(5, deep, 'he'), slice(300, m), {}, '784-400-100-10');
+      check(initParams(5, deep, 'he'), mnistSlice(300, m), {}, '784-400-100-10');
     });
     it(`784-400-100-10, m = ${m}, dropout keep 0.4 / 0.5`, () => {
       const masks = maskStream(5, [400, 100], [0.4, 0.5]).masks(3, m).map((a) => a.slice());
       expect(masks[0].some((v) => v === 0) || m === 1).toBe(true);
-      check(initParams(5, deep, 'he'), slice(300, m), { masks }, '784-400-100-10 dropout');
+      check(initParams(5, deep, 'he'), mnistSlice(300, m), { masks }, '784-400-100-10 dropout');
     });
   }
 
@@ -97,29 +77,29 @@ describe('scratch-simd gradients, deeper and odd-sized networks', () => {
     const m = 600;
     for (const act of ACTIVATIONS) {
       const masks = maskStream(8, [13, 6], [0.7, 0.6]).masks(0, m).map((a) => a.slice());
-      check(initParams(2, sizes, 'he'), slice(2000, m), { activation: act, masks }, `784-13-6-10 ${act} dropout`);
-      check(initParams(2, sizes), slice(2000, m), { activation: act }, `784-13-6-10 ${act}`);
+      check(initParams(2, sizes, 'he'), mnistSlice(2000, m), { activation: act, masks }, `784-13-6-10 ${act} dropout`);
+      check(initParams(2, sizes), mnistSlice(2000, m), { activation: act }, `784-13-6-10 ${act}`);
     }
   });
 
   it('a single layer (784 → 10, softmax regression)', () => {
-    check(initParams(4, netSizes([])), slice(0, 300), {}, '784-10');
+    check(initParams(4, netSizes([])), mnistSlice(0, 300), {}, '784-10');
   });
 });
 
 describe('the checks can fail', () => {
   it('a transposed dW2 and a dropped bias gradient do not pass', () => {
     const p = initParams(4, netSizes([10]));
-    const batch = slice(0, 64);
+    const batch = mnistSlice(0, 64);
     const ref = gradients64(to64(p), batch).grads;
     const got = gradients(p, batch).grads;
     const W2 = got.layers[1].W;
     const t = new Float32Array(W2.length);
     for (let c = 0; c < 10; c++) for (let j = 0; j < 10; j++) t[j * 10 + c] = W2[c * 10 + j];
-    expect(agreement(t, ref.layers[1].W).relL2).toBeGreaterThan(TOL);
+    expect(agreement(t, ref.layers[1].W).relL2).toBeGreaterThan(AGREEMENT_THRESHOLDS.relL2);
     const b1 = got.layers[0].b.slice();
     b1[3] = 0;
-    expect(agreement(b1, ref.layers[0].b).maxAbsRel).toBeGreaterThan(TOL);
+    expect(agreement(b1, ref.layers[0].b).maxAbsRel).toBeGreaterThan(AGREEMENT_THRESHOLDS.maxAbsRel);
   });
 });
 

@@ -4,27 +4,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';
 import { hiddenOf, netSizes, tensors, type Batch, type Params, type Trainer } from '../../src/core/types.ts';
-import { loadEmbedded } from '../../src/data/index.ts';
 import { makeSchedule } from '../../src/core/schedule.ts';
 import { sharedBatch } from '../../src/core/pool.ts';
 import { SIMD_BLOCK, createSimdAdamTrainer, createSimdTrainer, gradients } from '../../src/simd/index.ts';
 import { createSimdPool } from '../../src/simd/threads.ts';
+import { expectBitEqual, mnistData } from '../helpers/index.ts';
 
-const mnist = loadEmbedded();
+const mnist = mnistData();
 const trainers: Trainer[] = [];
 afterAll(() => trainers.forEach((t) => t.dispose()));
-
-/** The bits of every parameter, as one Uint32Array per tensor. */
-const bits = (p: Params): Uint32Array[] => tensors(p).map((a) => new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)));
-
-function expectSameBits(a: Params, b: Params, what: string): void {
-  const x = bits(a), y = bits(b);
-  x.forEach((t, i) => {
-    let diff = 0;
-    for (let j = 0; j < t.length; j++) if (t[j] !== y[i][j]) diff++;
-    expect(diff, `${what}: tensor ${i} differs in ${diff} of ${t.length} values`).toBe(0);
-  });
-}
 
 /** Trains `steps` steps from seed `seed` and returns the weights and losses. */
 function train(make: () => Trainer, sizes: number[], m: number, steps: number, keep: number[] | null, shared = false): { params: Params; losses: number[] } {
@@ -55,11 +43,11 @@ describe('scratch-simd: bit-identical for any thread count', () => {
     it(`GD: ${c.label}`, () => {
       const ref = train(() => createSimdTrainer({ lr: 0.1 }), c.sizes, c.m, 4, c.keep);
       const again = train(() => createSimdTrainer({ lr: 0.1 }), c.sizes, c.m, 4, c.keep);
-      expectSameBits(again.params, ref.params, 'run to run');
+      expectBitEqual(again.params, ref.params, 'run to run');
       expect(again.losses).toEqual(ref.losses);
       for (const threads of [1, 2]) {
         const r = train(() => createSimdTrainer({ lr: 0.1, threads }), c.sizes, c.m, 4, c.keep, threads === 2);
-        expectSameBits(r.params, ref.params, `${threads} threads`);
+        expectBitEqual(r.params, ref.params, `${threads} threads`);
         expect(r.losses).toEqual(ref.losses);
       }
       // and the steps did something
@@ -76,7 +64,7 @@ describe('scratch-simd: bit-identical for any thread count', () => {
     const ref = train(() => createSimdTrainer({ lr: 0.05 }), sizes, 3000, 2, [0.4, 0.5]);
     for (const threads of [1, 2]) {
       const r = train(() => createSimdTrainer({ lr: 0.05, threads }), sizes, 3000, 2, [0.4, 0.5], true);
-      expectSameBits(r.params, ref.params, `${threads} threads, two waves`);
+      expectBitEqual(r.params, ref.params, `${threads} threads, two waves`);
       expect(r.losses).toEqual(ref.losses);
     }
   });
@@ -86,7 +74,7 @@ describe('scratch-simd: bit-identical for any thread count', () => {
     const ref = train(() => createSimdAdamTrainer({ lr: 0.01 }), sizes, 600, 4, [0.5, 0.8]);
     for (const threads of [1, 2]) {
       const r = train(() => createSimdAdamTrainer({ lr: 0.01, threads }), sizes, 600, 4, [0.5, 0.8]);
-      expectSameBits(r.params, ref.params, `Adam, ${threads} threads`);
+      expectBitEqual(r.params, ref.params, `Adam, ${threads} threads`);
       expect(r.losses).toEqual(ref.losses);
     }
   });
@@ -102,7 +90,7 @@ describe('scratch-simd: bit-identical for any thread count', () => {
     const full = sharedBatch(mnist.train);
     const la = a.step(mnist.train) as number, lb = b.step(full) as number;
     expect(lb).toBe(la);
-    expectSameBits(b.read() as Params, a.read() as Params, 'full batch, 2 threads');
+    expectBitEqual(b.read() as Params, a.read() as Params, 'full batch, 2 threads');
     // the trainer's update is W − lr·g with g exactly the gradient gradients() reports
     const g = gradients(p0, mnist.train);
     expect(g.loss).toBe(la);
@@ -111,7 +99,7 @@ describe('scratch-simd: bit-identical for any thread count', () => {
       const d = tensors(g.grads)[i];
       for (let j = 0; j < w.length; j++) w[j] = Math.fround(w[j] - 0.1 * d[j]);
     });
-    expectSameBits(a.read() as Params, expected, 'step = W − lr·gradients()');
+    expectBitEqual(a.read() as Params, expected, 'step = W − lr·gradients()');
   });
 
   it('predictions on worker threads equal the calling thread’s', () => {

@@ -9,13 +9,13 @@ import { gradients as scratchGradients } from '../../src/scratch/index.ts';
 import { createScratchTrainer } from '../../src/scratch/trainer.ts';
 import { initBackend } from '../../src/tfjs/backend.ts';
 import { createTfjsTrainer, gradients as tfjsGradients } from '../../src/tfjs/network.ts';
-import { expectAgree, mnistBatch, randomBatch, Worst } from './util.ts';
+import { expectAgree, mnistSlice, uniformBatch, Worst } from '../helpers/index.ts';
 
 const TRAJ_TOL = 1e-4; // relative L2 per tensor after 200 steps
 
 /** The batches of a seeded mini-batch schedule over the first n MNIST training rows. */
 function schedule(seed: number, n: number, m: number, steps: number): Batch[] {
-  const all = mnistBatch(0, n);
+  const all = mnistSlice(0, n);
   const order = permutation(rng(seed, 'batches'), n);
   const out: Batch[] = [];
   for (let s = 0; s < steps; s++) {
@@ -41,9 +41,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
     for (const act of ACTIVATIONS) {
       it(`${act}: gradients agree (random pixels and MNIST, m = 1, 7, 64, 1000)`, async () => {
         const cases: [number, Batch][] = [
-          [1, randomBatch(16, 1)],
-          [2, randomBatch(1, 2)],
-          ...[1, 7, 64, 1000].map((m, i): [number, Batch] => [10 + i, mnistBatch(1000 + 97 * i, m)]),
+          [1, uniformBatch(16, 1)],
+          [2, uniformBatch(1, 2)],
+          ...[1, 7, 64, 1000].map((m, i): [number, Batch] => [10 + i, mnistSlice(1000 + 97 * i, m)]),
         ];
         for (const [seed, batch] of cases) {
           const p = initParams(seed, [784, 10, 10]);

@@ -1,10 +1,9 @@
-// The seed layout ↔ tfjs kernel layout conversion: exact transposes, bit-exact round trips, any layer list.
+// The notebook layout ↔ tfjs kernel layout conversion: exact transposes, bit-exact round trips, any layer list.
 import { describe, expect, it } from 'vitest';
 import { initParams } from '../../src/core/init.ts';
 import { allocParams, INPUT, sizesOf, tensors } from '../../src/core/types.ts';
 import { fromKernels, toKernels, transpose } from '../../src/tfjs/convert.ts';
-
-const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+import { expectBitEqual } from '../helpers/index.ts';
 
 describe('convert', () => {
   it('transposes a hand-made 2×3 matrix', () => {
@@ -45,7 +44,7 @@ describe('convert', () => {
       const q = fromKernels(k, sizes);
       const tp = tensors(p), tq = tensors(q);
       tq.forEach((a, i) => {
-        expect(bits(a)).toEqual(bits(tp[i]));
+        expectBitEqual(a, tp[i], `${sizes.join('-')} tensor ${i}`);
         expect(a).not.toBe(tp[i]);
       });
       // every array is fresh: nothing shares memory with the input (tfjs may adopt these as backing stores)
@@ -55,10 +54,10 @@ describe('convert', () => {
       k[0].b[0] += 1;
       k[0].k[0] += 1;
       expect(q.layers[0].b[0]).toBe(p.layers[0].b[0]);
-      expect(bits(q.layers[0].W)).toEqual(bits(p.layers[0].W));
+      expectBitEqual(q.layers[0].W, p.layers[0].W, 'W1 after the kernels changed');
       // and the other way round
       const k2 = toKernels(fromKernels(k, sizes));
-      k2.forEach((x, i) => expect(bits(x.k)).toEqual(bits(k[i].k)));
+      expectBitEqual(k2.map((x) => x.k), k.map((x) => x.k), 'kernels → params → kernels');
       expect(sizesOf(q)).toEqual(sizes);
     }
   });

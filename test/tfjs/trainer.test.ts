@@ -10,12 +10,10 @@ import { tensors, type Params } from '../../src/core/types.ts';
 import { initBackend } from '../../src/tfjs/backend.ts';
 import type { BackendName } from '../../src/core/backends.ts';
 import { createTfjsTrainer, gradients, type TfjsTrainerOptions } from '../../src/tfjs/network.ts';
-import { flat } from '../helpers/params.ts';
 import { adamStep, logits64, p64, ref64, type AdamHyper } from './ref64.ts';
-import { mnistBatch, randomBatch } from './util.ts';
+import { expectBitEqual, flat, mnistSlice, uniformBatch } from '../helpers/index.ts';
 
 const NET = [784, 10, 10];
-const bits = (p: Params) => tensors(p).map((a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)));
 const delta = (after: Float32Array, before: Float32Array) => Float64Array.from(after, (v, i) => v - before[i]);
 
 // Adam: the update Δθ read back from tfjs vs the published rule in float64. Measured ≈1.6e-5, nearly all of
@@ -38,7 +36,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
         expect(t.name).toBe('tfjs-sgd');
         expect([t.beta1, t.beta2, t.epsilon]).toEqual([null, null, null]);
         const p = initParams(11, sizes, 'he');
-        const batch = mnistBatch(2000, 64);
+        const batch = mnistSlice(2000, 64);
         const masks = keep ? maskStream(11, sizes.slice(1, -1), keep).masks(0, 64) : undefined;
         t.load(p);
         const ref = ref64(p64(p), batch, { masks });
@@ -59,7 +57,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
     it('setLearningRate: the next steps use the new rate (SGD and Adam), and load() keeps it', () => {
       for (const optimizer of ['sgd', 'adam'] as const) {
         const init = initParams(4, NET);
-        const batches = [0, 1, 2].map((i) => mnistBatch(100 * i, 32));
+        const batches = [0, 1, 2].map((i) => mnistSlice(100 * i, 32));
         // a trainer at 0.02 that is switched to 0.005 after one step = one built at 0.005 for the last two
         // steps, given the same state: compare against a run that was at 0.005 from a reload of the same state
         const a = createTfjsTrainer({ optimizer, lr: 0.02 });
@@ -76,7 +74,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
           const s = createTfjsTrainer({ optimizer, lr: 0.005 });
           s.load(before);
           s.step(batches[1]);
-          expect(bits(s.read())).toEqual(bits(after));
+          expectBitEqual(s.read(), after, 'switched to 0.005 vs built at 0.005');
           s.dispose();
         } else {
           // Adam's second step moves each weight by at most ≈ α·(1 + small): with α = 0.005 no move exceeds 0.0075
@@ -116,7 +114,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
         );
         const worst: Record<string, number> = Object.fromEntries(Object.keys(variants).map((n) => [n, 0]));
         for (let step = 1; step <= 5; step++) {
-          const batch = mnistBatch(500 * step, 64); // a different batch each step, so the moments matter
+          const batch = mnistSlice(500 * step, 64); // a different batch each step, so the moments matter
           const before = t.read();
           // the gradient tfjs will use: tfjs autodiff at the same weights (isolates the optimiser)
           const g = tensors((await gradients(before, batch)).grads);
@@ -140,24 +138,24 @@ for (const backend of ['wasm', 'cpu'] as const) {
     it('load() resets the optimiser state: reload + retrain equals a fresh trainer bit for bit', () => {
       for (const optimizer of ['sgd', 'adam'] as const) {
         const init = initParams(8, NET);
-        const batches = [0, 1, 2, 3, 4].map((i) => mnistBatch(64 * i, 32));
+        const batches = [0, 1, 2, 3, 4].map((i) => mnistSlice(64 * i, 32));
         const a = createTfjsTrainer({ optimizer, lr: 0.01 });
         a.load(init);
         for (const b of batches) a.step(b);
         a.load(init);
-        expect(bits(a.read())).toEqual(bits(init));
+        expectBitEqual(a.read(), init, `${optimizer}: reloaded`);
         for (const b of batches) a.step(b);
         const fresh = createTfjsTrainer({ optimizer, lr: 0.01 });
         fresh.load(init);
         for (const b of batches) fresh.step(b);
-        expect(bits(a.read())).toEqual(bits(fresh.read()));
+        expectBitEqual(a.read(), fresh.read(), `${optimizer}: after reload vs fresh`);
         a.dispose();
         fresh.dispose();
       }
     });
 
     it('deterministic: same init and batches → bit-identical weights and losses (sgd, adam, each activation)', () => {
-      const batches = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => mnistBatch(3000 + 50 * i, 50));
+      const batches = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => mnistSlice(3000 + 50 * i, 50));
       for (const opts of [
         { optimizer: 'sgd', lr: 0.1 },
         { optimizer: 'adam', lr: 0.01 },
@@ -174,14 +172,14 @@ for (const backend of ['wasm', 'cpu'] as const) {
           return { losses, w };
         });
         expect(runs[1].losses).toEqual(runs[0].losses);
-        expect(bits(runs[1].w)).toEqual(bits(runs[0].w));
+        expectBitEqual(runs[1].w, runs[0].w, `${opts.optimizer} ${opts.activation ?? 'relu'}: run to run`);
         expect(runs[0].losses.at(-1)!).toBeLessThan(runs[0].losses[0]); // and training did something
       }
     });
 
     it('no tensor leaks: numTensors and bytes constant over 500 steps (after warm-up); dispose frees all', () => {
       const base = tf.memory().numTensors;
-      const batch = randomBatch(8, 1);
+      const batch = uniformBatch(8, 1);
       for (const optimizer of ['sgd', 'adam'] as const) {
         const t = createTfjsTrainer({ optimizer, lr: 0.001 });
         t.load(initParams(1, NET));
@@ -206,12 +204,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
       t.load(p);
       p.layers[0].W.fill(0); // must not reach the trainer
       const r1 = t.read();
-      expect(bits(r1)).toEqual(bits(initParams(5, NET)));
+      expectBitEqual(r1, initParams(5, NET), 'read() after load()');
       r1.layers[1].b.fill(99);
-      expect(t.read().layers[1].b).toEqual(initParams(5, NET).layers[1].b);
-      for (let i = 0; i < 100; i++) t.step(mnistBatch(64 * i, 64));
+      expectBitEqual(t.read().layers[1].b, initParams(5, NET).layers[1].b, 'b2 after writing into a copy');
+      for (let i = 0; i < 100; i++) t.step(mnistSlice(64 * i, 64));
       const w = t.read();
-      const x = mnistBatch(50000, 1000);
+      const x = mnistSlice(50000, 1000);
       const pred = t.predict(x.x, x.m);
       expect(pred).toBeInstanceOf(Uint8Array);
       expect(pred.length).toBe(1000);
@@ -226,7 +224,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect(same).toBeGreaterThanOrEqual(999); // a near-tie may round differently in float32
       expect(acc / x.m).toBeGreaterThan(0.5); // 100 steps from uniform init: well above chance
       // more rows than one predict block (8192): same answers as predicting the pieces
-      const big = mnistBatch(40000, 8300);
+      const big = mnistSlice(40000, 8300);
       const all = t.predict(big.x, big.m);
       expect(all.subarray(0, 100)).toEqual(t.predict(big.x.subarray(0, 100 * 784), 100));
       expect(all.subarray(8150)).toEqual(t.predict(big.x.subarray(8150 * 784), 150));
@@ -241,17 +239,17 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect(fixed.read().layers[0].W.every((v) => v === 0)).toBe(true);
       expect(() => fixed.load(initParams(1, NET))).toThrow(/layer sizes/);
       fixed.load(initParams(1, [784, 32, 10]));
-      fixed.step(randomBatch(4, 3));
+      fixed.step(uniformBatch(4, 3));
       fixed.dispose();
       const free = createTfjsTrainer({ optimizer: 'adam', lr: 0.01 });
       expect(free.read().layers[0].b.length).toBe(10);
       free.load(initParams(1, [784, 20, 10]));
-      free.step(randomBatch(4, 3));
+      free.step(uniformBatch(4, 3));
       expect(free.read().layers[1].W.length).toBe(200);
       free.load(initParams(1, [784, 30, 20, 10]));
-      free.step(randomBatch(4, 3), maskStream(1, [30, 20], [0.5, 0.5]).masks(0, 4));
+      free.step(uniformBatch(4, 3), maskStream(1, [30, 20], [0.5, 0.5]).masks(0, 4));
       expect(free.read().layers.map((l) => l.b.length)).toEqual([30, 20, 10]);
-      expect(() => free.step(randomBatch(4, 3), [new Float32Array(4 * 30)])).toThrow(/one per hidden layer/);
+      expect(() => free.step(uniformBatch(4, 3), [new Float32Array(4 * 30)])).toThrow(/one per hidden layer/);
       free.dispose();
       expect(() => free.read()).toThrow(/dispose/);
     });
@@ -292,9 +290,9 @@ describe('tfjs trainer guards and input validation', () => {
     const t = createTfjsTrainer({ optimizer: 'sgd', lr: 0.1 });
     expect(t.backend).toBe('cpu');
     await initBackend('wasm');
-    expect(() => t.step(randomBatch(2, 1))).toThrow(/created on the 'cpu' backend but 'wasm' is active/);
+    expect(() => t.step(uniformBatch(2, 1))).toThrow(/created on the 'cpu' backend but 'wasm' is active/);
     await initBackend('cpu');
-    t.step(randomBatch(2, 1));
+    t.step(uniformBatch(2, 1));
     t.dispose();
   });
 });
