@@ -148,38 +148,76 @@ const CHUNK = MiB;
 /**
  * The worker that inflates a .gz for streamContent (plain JavaScript, evaluated). It reads the file
  * through the descriptor it is given (threads share them) with node's streaming gunzip, and hands each
- * piece of output over through a shared buffer: state EMPTY → it copies a piece in and sets FULL; the
- * reader copies it out and sets EMPTY (or STOP). Any failure becomes state ERROR with the message.
+ * piece of output over through a shared buffer: state EMPTY → it fills the buffer and sets FULL; the
+ * reader uses it and sets EMPTY (or STOP). Any failure becomes state ERROR with the message.
  */
 const INFLATE_WORKER = `
 const { workerData: { fd, sab, cap } } = require('node:worker_threads');
-const { createReadStream } = require('node:fs');
+const { readSync } = require('node:fs');
 const { createGunzip } = require('node:zlib');
 const { pipeline } = require('node:stream/promises');
-const ctl = new Int32Array(sab, 0, 2);
-const buf = new Uint8Array(sab, 8);
+const ctl = new Int32Array(sab, 0, 4); // [state, bytes in buf, 1 once the descriptor is no longer used]
+const buf = new Uint8Array(sab, 16);
 const [EMPTY, FULL, DONE, ERROR, STOP] = [0, 1, 2, 3, 4];
 class Stopped extends Error {}
-function put(state, bytes) {
+let filled = 0; // bytes in buf not handed over yet: pieces go over full, not one per gunzip chunk
+function hand(state) {
   Atomics.wait(ctl, 0, FULL); // until the reader has taken the previous piece
   if (Atomics.load(ctl, 0) === STOP) throw new Stopped();
-  buf.set(bytes);
-  ctl[1] = bytes.length;
+  ctl[1] = filled;
+  filled = 0;
   Atomics.store(ctl, 0, state);
   Atomics.notify(ctl, 0);
 }
+function add(bytes) {
+  for (let i = 0; i < bytes.length; ) {
+    if (filled === cap) hand(FULL);
+    if (filled === 0) Atomics.wait(ctl, 0, FULL); // buf is the reader's until it is taken
+    if (Atomics.load(ctl, 0) === STOP) throw new Stopped();
+    const n = Math.min(cap - filled, bytes.length - i);
+    buf.set(bytes.subarray(i, i + n), filled);
+    filled += n;
+    i += n;
+  }
+}
+function finished() {
+  Atomics.store(ctl, 2, 1);
+  Atomics.notify(ctl, 2);
+}
 function fail(e) {
+  finished();
   if (e instanceof Stopped) return;
-  try { put(ERROR, Buffer.from(String(e && e.message || e)).subarray(0, 1000)); } catch {}
+  try {
+    filled = 0;
+    Atomics.wait(ctl, 0, FULL);
+    const msg = Buffer.from(String((e && e.message) || e)).subarray(0, 1000);
+    buf.set(msg);
+    filled = msg.length;
+    hand(ERROR);
+  } catch {}
 }
 process.on('uncaughtException', fail);
+async function* read() {
+  // positional reads of the shared descriptor (never closed here: the reader owns it)
+  for (let pos = 0; ; ) {
+    const b = Buffer.allocUnsafe(256 * 1024);
+    const n = readSync(fd, b, 0, b.length, pos);
+    if (n === 0) return;
+    pos += n;
+    yield b.subarray(0, n);
+  }
+}
 pipeline(
-  createReadStream('', { fd, start: 0, autoClose: false, highWaterMark: 64 * 1024 }),
-  createGunzip({ chunkSize: 64 * 1024 }),
+  read,
+  createGunzip({ chunkSize: 256 * 1024 }),
   async function (source) {
-    for await (const out of source) for (let i = 0; i < out.length; i += cap) put(FULL, out.subarray(i, i + cap));
+    for await (const out of source) add(out);
   },
-).then(() => put(DONE, new Uint8Array(0)), fail);
+).then(() => {
+  finished();
+  if (filled > 0) hand(FULL);
+  hand(DONE);
+}, fail);
 `;
 
 /**
@@ -212,8 +250,8 @@ export function streamContent(f: DataFile, maxBytes: number, onChunk: (chunk: Bu
       if (!give(chunk)) return { bytes, more: true };
     }
   }
-  const sab = new SharedArrayBuffer(8 + CHUNK);
-  const ctl = new Int32Array(sab, 0, 2);
+  const sab = new SharedArrayBuffer(16 + CHUNK);
+  const ctl = new Int32Array(sab, 0, 4);
   const [EMPTY, FULL, DONE, ERROR, STOP] = [0, 1, 2, 3, 4];
   const worker = new Worker(INFLATE_WORKER, { eval: true, execArgv: [], workerData: { fd: f.fd, sab, cap: CHUNK } });
   worker.unref();
@@ -223,7 +261,7 @@ export function streamContent(f: DataFile, maxBytes: number, onChunk: (chunk: Bu
       // could not report (it cannot, here, be seen exiting: this thread's event loop is not running).
       if (Atomics.wait(ctl, 0, EMPTY, 60_000) === 'timed-out') throw new UserError(`${f.file}: inflating stalled (no output for 60 s)`);
       const state = Atomics.load(ctl, 0);
-      const piece = Buffer.from(sab, 8, ctl[1]);
+      const piece = Buffer.from(sab, 16, ctl[1]);
       if (state === DONE) return { bytes, more: false };
       if (state === ERROR) throw gzipError(f.file, new Error(piece.toString()));
       if (!give(piece)) return { bytes, more: true };
@@ -233,6 +271,7 @@ export function streamContent(f: DataFile, maxBytes: number, onChunk: (chunk: Bu
   } finally {
     Atomics.store(ctl, 0, STOP); // a worker waiting to hand over a piece stops at once
     Atomics.notify(ctl, 0);
+    Atomics.wait(ctl, 2, 0, 5000); // and says when it no longer reads the descriptor, which the caller closes next
     void worker.terminate();
   }
 }
