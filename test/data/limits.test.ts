@@ -3,7 +3,8 @@
  * never ends), gzip bombs, absurd IDX dimensions, files whose size contradicts their header, oversized CSVs.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -176,7 +177,7 @@ describe('CSV: at most 1 GiB, raw or after gunzip', () => {
  * or what it loaded, and its peak memory (max RSS, MiB). A child of its own, so that the peak is this
  * load's and nothing else's; a bare node process with the data modules loaded is ~80 MiB.
  */
-function loadInChild(opts: { data: string; predict?: string }): { error?: string; loaded?: number[]; rssMiB: number; ms: number } {
+async function loadInChild(opts: { data: string; predict?: string }): Promise<{ error?: string; loaded?: number[]; rssMiB: number; ms: number }> {
   const script = join(tmp.dir, 'load-child.mts');
   writeFileSync(
     script,
@@ -192,8 +193,8 @@ try {
 process.stdout.write(JSON.stringify({ ...r, ms: performance.now() - t0, rssMiB: process.resourceUsage().maxRSS / 1024 }));
 `,
   );
-  const c = spawnSync(process.execPath, ['--import', 'tsx/esm', script], { encoding: 'utf8', timeout: 120_000 });
-  expect(c.status, c.stderr).toBe(0);
+  // asynchronous, so that the test runner's worker is not blocked while the child works
+  const c = await promisify(execFile)(process.execPath, ['--import', 'tsx/esm', script], { encoding: 'utf8', timeout: 120_000 });
   const r = JSON.parse(c.stdout);
   console.log(`${opts.data}: ${r.error ?? `loaded ${r.loaded}`} (${r.ms.toFixed(0)} ms, peak ${r.rssMiB.toFixed(0)} MiB)`);
   return r;
@@ -203,11 +204,11 @@ process.stdout.write(JSON.stringify({ ...r, ms: performance.now() - t0, rssMiB: 
 const ZERO_ROW = '0' + ',0'.repeat(PIXELS) + '\n';
 
 describe('memory decided by the headers: every size known before the body is kept', () => {
-  it('blank lines are not rows: a header and 10 million blank lines is an empty CSV, at a bare process’s memory', () => {
+  it('blank lines are not rows: a header and 10 million blank lines is an empty CSV, at a bare process’s memory', async () => {
     const d = subdir();
     const f = join(d, 'train.csv');
     writeFileSync(f, Buffer.concat([Buffer.from(CSV_HEADER + '\n'), Buffer.alloc(10_000_000, '\n')])); // 10 MB
-    const r = loadInChild({ data: f });
+    const r = await loadInChild({ data: f });
     expect(r.error).toBe(`UserError: ${f}: empty CSV: a header but no data rows`); // not a RangeError for 10 M rows of 784 floats
     expect(r.rssMiB).toBeLessThan(200);
     // ... and between rows they are skipped, CRLF ones too: 3 rows, whatever surrounds them
@@ -220,12 +221,12 @@ describe('memory decided by the headers: every size known before the body is kep
     expect([...csv.y]).toEqual([...labels]);
   });
 
-  it('a 600 MB line with no newline (a sparse file): refused at 64 KiB, without reading on', () => {
+  it('a 600 MB line with no newline (a sparse file): refused at 64 KiB, without reading on', async () => {
     const d = subdir();
     const f = join(d, 'train.csv');
     writeFileSync(f, CSV_HEADER + '\n');
     truncateSync(f, 600_000_000);
-    const r = loadInChild({ data: f });
+    const r = await loadInChild({ data: f });
     expect(r.error).toBe(`UserError: ${f}: line 2 is longer than 65536 bytes (a row of 784 pixels takes at most 3138)`);
     expect(r.rssMiB).toBeLessThan(200);
     // the header line too, and a line that is all digits and commas, gzipped
@@ -237,40 +238,40 @@ describe('memory decided by the headers: every size known before the body is kep
     expectUserError(() => readKaggleCsv(h), h, 'line 1 is longer than 65536 bytes');
   });
 
-  it('a 2 MB .csv.gz of 894 MB of valid rows: refused at row 150,001, nothing kept', () => {
+  it('a 2 MB .csv.gz of 894 MB of valid rows: refused at row 150,001, nothing kept', async () => {
     const d = subdir();
     const f = join(d, 'train.csv.gz');
     writeGzipRepeat(f, Buffer.from(CSV_HEADER + '\n'), Buffer.from(ZERO_ROW.repeat(640)), 890); // 569,600 rows
     expect(statSync(f).size).toBeLessThan(2.5e6);
-    const r = loadInChild({ data: f });
+    const r = await loadInChild({ data: f });
     expect(r.error).toBe(`UserError: ${f}: too many rows: more than 150,000, the most accepted (150,000 images in all, 470 MB as float32)`);
     expect(r.rssMiB).toBeLessThan(250); // the rows are counted, not kept: 150,000 of them would be 470 MB
     rmSync(f);
   });
 
-  it('a .csv.gz of blank lines inflating past 1 GiB: refused as the inflated bytes reach 1 GiB', () => {
+  it('a .csv.gz of blank lines inflating past 1 GiB: refused as the inflated bytes reach 1 GiB', async () => {
     const d = subdir();
     const f = join(d, 'train.csv.gz');
     writeGzipRepeat(f, Buffer.from(CSV_HEADER + '\n'), Buffer.alloc(1 << 20, '\n'), 1030); // 1030 MiB of blank lines, 1 MB on disk
-    const r = loadInChild({ data: f });
+    const r = await loadInChild({ data: f });
     expect(r.error).toBe(`UserError: ${f}: too large for a CSV file: at most 1 GiB is accepted, found more than that after gunzip`);
     expect(r.rssMiB).toBeLessThan(250);
     rmSync(f);
   });
 
-  it('IDX: a 1,000,000-image header (a 770 KB .gz) beside 3,000 labels is refused from the header', () => {
+  it('IDX: a 1,000,000-image header (a 770 KB .gz) beside 3,000 labels is refused from the header', async () => {
     const d = subdir();
     writeIdxDir(d, 5, 5);
     rmSync(join(d, 'train-images-idx3-ubyte'));
     const f = join(d, 'train-images-idx3-ubyte.gz');
     writeGzipBomb(f, imagesHeader(1_000_000), 747); // 784 MB of zeros: a valid body for 1,000,000 images
     writeFileSync(join(d, 'train-labels-idx1-ubyte'), idxLabels(embeddedRaw('train', 3000).labels));
-    const r = loadInChild({ data: d });
+    const r = await loadInChild({ data: d });
     expect(r.error).toBe(`UserError: ${f}: header says 1000000 images, more than the 150000 accepted`);
     expect(r.rssMiB).toBeLessThan(200);
   });
 
-  it('IDX: counts and image sizes are checked from the headers alone (the bodies here are cut off after the header)', () => {
+  it('IDX: counts and image sizes are checked from the headers alone (the bodies here are cut off after the header)', async () => {
     const d = subdir();
     writeIdxDir(d, 5, 5);
     rmSync(join(d, 'train-images-idx3-ubyte'));
@@ -287,7 +288,7 @@ describe('memory decided by the headers: every size known before the body is kep
     expectUserError(() => loadDataset({ data: d }), 'count mismatch', 't10k-images-idx3-ubyte has 5 images', 't10k-labels-idx1-ubyte has 7 labels');
   });
 
-  it('at most 150,000 images in all: the headers of sparse files say 100,000 train + 60,000 test', () => {
+  it('at most 150,000 images in all: the headers of sparse files say 100,000 train + 60,000 test', async () => {
     const d = subdir();
     const file = (name: string, header: Buffer, size: number) => {
       writeFileSync(join(d, name), header);
@@ -297,7 +298,7 @@ describe('memory decided by the headers: every size known before the body is kep
     file('train-labels-idx1-ubyte', labelsHeader(100_000), 8 + 100_000);
     file('t10k-images-idx3-ubyte', imagesHeader(60_000), 16 + 60_000 * PIXELS);
     file('t10k-labels-idx1-ubyte', labelsHeader(60_000), 8 + 60_000);
-    const r = loadInChild({ data: d });
+    const r = await loadInChild({ data: d });
     expect(r.error).toBe(
       `UserError: ${join(d, 't10k-images-idx3-ubyte')}: too many images: 60,000, only 50,000 left of the 150,000 images accepted in all (train, test and images to predict)`,
     );
@@ -305,7 +306,7 @@ describe('memory decided by the headers: every size known before the body is kep
     // 40,000 test images fit: 140,000 in all, loaded within the 600 MB bound
     file('t10k-images-idx3-ubyte', imagesHeader(40_000), 16 + 40_000 * PIXELS);
     file('t10k-labels-idx1-ubyte', labelsHeader(40_000), 8 + 40_000);
-    const ok = loadInChild({ data: d });
+    const ok = await loadInChild({ data: d });
     expect(ok.loaded).toEqual([100_000, 40_000, 0]);
     expect(ok.rssMiB).toBeLessThan(600); // 439 MB of float32 pixels, and nothing else of that size
   });
