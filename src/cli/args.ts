@@ -3,7 +3,7 @@ import { INIT_KINDS, type InitKind } from '../core/init.ts';
 import { ACTIVATIONS, type Activation } from '../core/types.ts';
 import { BACKEND_NAMES, type BackendName } from '../tfjs/backend.ts';
 import { DEEP_EPOCHS, PRESET_NAMES, PRESETS, TRAINER_IDS, type Plan, type PresetName, type TrainerId } from '../harness/plan.ts';
-import { fail, list, oneOf, parseFlags, positiveInt, positiveNumber, unitInterval } from './flags.ts';
+import { decimal, fail, list, oneOf, parseFlags, positiveInt, positiveNumber, unitInterval } from './flags.ts';
 
 export const COMPARE_HELP = `npm run compare -- [flags]
 
@@ -116,8 +116,8 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
   if (plan.layers.length > 16) fail(`--layers: at most 16 hidden layers, got ${plan.layers.length}`);
   if (v.keep !== undefined) {
     const keep = list('keep', v.keep, true).map((s) => {
-      const k = Number(s);
-      if (s === '' || !Number.isFinite(k) || k <= 0 || k > 1) fail(`--keep: '${s}' is not a keep probability in (0, 1]`);
+      const k = decimal(s);
+      if (!Number.isFinite(k) || k <= 0 || k > 1) fail(`--keep: '${s}' is not a keep probability in (0, 1]`);
       return k;
     });
     if (keep.length !== plan.layers.length) fail(`--keep lists ${keep.length} value${keep.length > 1 ? 's' : ''} for ${plan.layers.length} hidden layer${plan.layers.length > 1 ? 's' : ''} (${plan.layers.join(',')})`);
@@ -126,8 +126,8 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     set('keep', plan.layers.map(() => 1)); // the layers changed: no dropout unless --keep says so
   }
   if (v['lr-decay'] !== undefined) {
-    const d = Number(v['lr-decay']);
-    if (v['lr-decay'].trim() === '' || !Number.isFinite(d) || d < 0) fail(`--lr-decay must be a finite number ≥ 0, got '${v['lr-decay']}'`);
+    const d = decimal(v['lr-decay']);
+    if (!Number.isFinite(d) || d < 0) fail(`--lr-decay must be a finite number ≥ 0, got '${v['lr-decay']}'`);
     set('lrDecay', d);
   }
   if (v.beta1 !== undefined) set('beta1', unitInterval('beta1', v.beta1));
@@ -154,7 +154,7 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     oneOf('sweep', v.sweep, ['lr']);
     set('sweep', SWEEP_SCALES);
   }
-  if (v.threads !== undefined) set('threads', v.threads.trim() === '0' ? 0 : positiveInt('threads', v.threads, 64));
+  if (v.threads !== undefined) set('threads', v.threads === '0' ? 0 : positiveInt('threads', v.threads, 64));
   const out = v.out ?? 'reports';
   if (out.trim() === '') fail('--out must name a folder');
   return { plan, out, help: v.help === true };

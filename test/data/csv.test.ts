@@ -245,6 +245,9 @@ describe('bad CSV input: one-line UserError naming the file and the problem', ()
     const f = join(tmp.dir, 'missing.csv');
     expectUserError(() => loadDataset({ data: f }), f, 'no such file');
     expectUserError(() => readKaggleCsv(f), f, 'file not found');
+    // a path with a newline and a terminal escape in it: echoed escaped, on one line
+    const odd = join(tmp.dir, 'a\nb\u001b[2J.csv');
+    expect(expectUserError(() => loadDataset({ data: odd }), 'no such file')).toBe(`${join(tmp.dir, 'a\\nb\\x1b[2J.csv')}: no such file or directory`);
   });
 });
 
