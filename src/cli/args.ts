@@ -5,7 +5,7 @@ import { BACKEND_NAMES, type BackendName } from '../core/backends.ts';
 import { DEEP_EPOCHS, PRESETS } from '../harness/plan.ts';
 import { PRESET_NAMES, type Plan, type PresetName } from '../results/plan.ts';
 import { TRAINER_IDS, type TrainerId } from '../results/trainers.ts';
-import { beta, fail, learningRate, list, oneOf, parseFlags, positiveInt, threadCount } from './flags.ts';
+import { beta, decimal, fail, learningRate, list, oneOf, parseFlags, positiveInt, threadCount } from './flags.ts';
 
 export const COMPARE_HELP = `npm run compare -- [flags]
 
@@ -94,8 +94,8 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
   if (plan.layers.length > 16) fail(`--layers: at most 16 hidden layers, got ${plan.layers.length}`);
   if (v.keep !== undefined) {
     const keep = list('keep', v.keep, true).map((s) => {
-      const k = Number(s);
-      if (s === '' || !Number.isFinite(k) || k <= 0 || k > 1) fail(`--keep: '${s}' is not a keep probability in (0, 1]`);
+      const k = decimal(s);
+      if (!Number.isFinite(k) || k <= 0 || k > 1) fail(`--keep: '${s}' is not a keep probability in (0, 1]`);
       return k;
     });
     if (keep.length !== plan.layers.length) fail(`--keep lists ${keep.length} value${keep.length > 1 ? 's' : ''} for ${plan.layers.length} hidden layer${plan.layers.length > 1 ? 's' : ''} (${plan.layers.join(',')})`);
@@ -104,8 +104,8 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     set('keep', plan.layers.map(() => 1)); // the layers changed: no dropout unless --keep says so
   }
   if (v['lr-decay'] !== undefined) {
-    const d = Number(v['lr-decay']);
-    if (v['lr-decay'].trim() === '' || !Number.isFinite(d) || d < 0) fail(`--lr-decay must be a finite number ≥ 0, got '${v['lr-decay']}'`);
+    const d = decimal(v['lr-decay']);
+    if (!Number.isFinite(d) || d < 0) fail(`--lr-decay must be a finite number ≥ 0, got '${v['lr-decay']}'`);
     set('lrDecay', d);
   }
   if (v.beta1 !== undefined) set('beta1', beta('beta1', v.beta1));

@@ -28,7 +28,7 @@ await main(async (signal) => {
   const data = loadDataset({ data: plan.data, seed: plan.seeds[0], predict: plan.predict });
   await checkpoint(signal); // a signal while the data was read: stop here, not after the warm-up
   if (plan.submission && !data.unlabelled) {
-    throw new UserError('--submission needs images to predict: --predict FILE, or --data with an unlabelled Kaggle test.csv beside train.csv');
+    throw new UserError(`--submission needs images to predict: --predict FILE, or --data with an unlabelled Kaggle test.csv beside train.csv (the test set here: ${data.testSource})`);
   }
   if (plan.predict && !plan.submission) throw new UserError('--predict is only used with --submission FILE');
   // tfjs and the training code load only now: --help, bad flags and bad files load neither (tested)

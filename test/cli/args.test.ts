@@ -67,6 +67,22 @@ describe('compare flags', () => {
     [['--frobnicate'], /Unknown option '--frobnicate' \(see --help\)/],
     [['--lr'], /--lr.*argument missing|argument missing.*--lr|--lr <value>/],
     [['stray'], /positional|Unexpected argument/],
+    // numbers in plain decimal only: Number() would read 0x10 as 16, ' 1' as 1, '1e' as NaN
+    [['--lr', '0x10'], /--lr must be a finite number > 0, got '0x10'/],
+    [['--lr', '1e'], /--lr must be a finite number > 0, got '1e'/],
+    [['--lr', 'Infinity'], /--lr must be a finite number > 0, got 'Infinity'/],
+    [['--lr', ' 1'], /--lr must be a finite number > 0, got ' 1'/],
+    [['--adam-lr', '0b1'], /--adam-lr must be a finite number > 0/],
+    [['--lr-decay', '0o7'], /--lr-decay must be a finite number ≥ 0, got '0o7'/],
+    [['--beta1', '0x0'], /--beta1 must be a number in \[0, 1\), got '0x0'/],
+    [['--keep', '0x1'], /--keep: '0x1' is not a keep probability/],
+    [['--epochs', ' 5'], /--epochs must be a positive integer, got ' 5'/],
+    [['--epochs', '1e3'], /--epochs must be a positive integer, got '1e3'/],
+    [['--threads', ' 0'], /--threads must be a positive integer/],
+    // a flag given twice: an error, not the last one silently
+    [['--lr', '0.1', '--lr', '0.2'], /--lr is given more than once/],
+    [['--data=a', '--data', 'b'], /--data is given more than once/],
+    [['--help', '--help'], /--help is given more than once/],
   ];
   for (const [argv, msg] of bad) {
     it(`rejects ${argv.join(' ')}`, () => {
@@ -81,4 +97,19 @@ describe('compare flags', () => {
       expect((err as Error).message).not.toContain('\n');
     });
   }
+
+  it('plain decimal numbers still read: 0.05, .5, 5e-3, 1E-5, 1.', () => {
+    expect(parseCompareArgs(['--lr', '0.05', '--adam-lr', '.5', '--lr-decay', '5e-3', '--beta1', '1E-5', '--keep', '1.']).plan).toMatchObject({ lr: 0.05, adamLr: 0.5, lrDecay: 0.005, beta1: 1e-5, keep: [1] });
+  });
+
+  it('control characters echoed in a message are escaped, so the error stays one line', () => {
+    let err: unknown;
+    try {
+      parseCompareArgs(['--lr', '1\n\u001b[31mred\u0000'])
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe("--lr must be a finite number > 0, got '1\\n\\x1b[31mred\\x00'");
+  });
 });

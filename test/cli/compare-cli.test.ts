@@ -133,6 +133,39 @@ describe('compare CLI', () => {
     expect(readFileSync(join(out, 'compare.md'), 'utf8')).toContain(`**Kaggle submission:** \`${sub}\`, 60 images`);
   });
 
+  it('Kaggle: --data folder/train.csv with an unlabelled test.csv beside it works as the folder does; the report says what the test set is', () => {
+    const data = tmp();
+    const train = embeddedRaw('train', 1500);
+    const test = embeddedRaw('t10k', 20);
+    writeFileSync(join(data, 'train.csv'), csvText(train.images, train.labels));
+    writeFileSync(join(data, 'test.csv'), csvTextUnlabelled(test.images, 20));
+    const out = tmp();
+    const sub = join(tmp(), 'submission.csv');
+    const r = compare(['--preset', 'smoke', '--trainers', 'scratch-gd', '--seeds', '1', '--data', join(data, 'train.csv'), '--out', out, '--submission', sub]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(readFileSync(sub, 'utf8').split('\n')).toHaveLength(22); // header, 20 rows, '' after the last newline
+    const res = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+    expect(res.dataset).toMatchObject({ train: 500, test: 1000 }); // 1,000 rows of train.csv held out
+    const md = readFileSync(join(out, 'compare.md'), 'utf8');
+    expect(md).toContain(`1000 rows held out as test, seed 1; ${join(data, 'test.csv')} has no labels: the images to predict`);
+  });
+
+  it('Kaggle: a labelled test.csv beside --data folder/train.csv is the test set, not a holdout', () => {
+    const data = tmp();
+    const train = embeddedRaw('train', 1500);
+    const test = embeddedRaw('t10k', 300);
+    writeFileSync(join(data, 'train.csv'), csvText(train.images, train.labels));
+    writeFileSync(join(data, 'test.csv'), csvText(test.images, test.labels));
+    const out = tmp();
+    const r = compare(['--preset', 'smoke', '--trainers', 'scratch-gd', '--seeds', '1', '--data', join(data, 'train.csv'), '--out', out]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+    expect(res.dataset).toMatchObject({ train: 1500, test: 300 });
+    expect(readFileSync(join(out, 'compare.md'), 'utf8')).toContain(`the test set: ${join(data, 'test.csv')} (labelled)`);
+  });
+
   it('--submission without images to predict is an error before any training', () => {
     const out = join(tmp(), 'reports');
     const t0 = Date.now();

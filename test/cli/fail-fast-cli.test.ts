@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RESULTS_SCHEMA, RESULTS_VERSION } from '../../src/results/results.ts';
-import { idxImages, writeGzipBomb, writeIdxDir } from '../data/util.ts';
+import { CSV_HEADER, embeddedRaw, idxImages, idxLabels, writeGzipBomb, writeGzipRepeat, writeIdxDir } from '../data/util.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const dirs: string[] = [];
@@ -158,6 +158,38 @@ describe.concurrent('data files that would hang or fill memory: refused at once'
     expect(existsSync(out)).toBe(false);
     // Inflating the bomb would need over 1 GiB; the CLI with tfjs loaded and the 47 MB it may inflate needs ~250 MB.
     expect(r.rssKiB).toBeGreaterThan(0);
+    expect(r.rssKiB! / 1024).toBeLessThan(600);
+  });
+});
+
+describe('data whose size is decided by the headers: refused before the body is kept, under 600 MB', () => {
+  it('a 2 MB train.csv.gz of 894 MB of valid rows: too many rows', async () => {
+    const d = tmp();
+    const f = join(d, 'train.csv.gz');
+    writeGzipRepeat(f, Buffer.from(CSV_HEADER + '\n'), Buffer.from(('0' + ',0'.repeat(784) + '\n').repeat(640)), 890);
+    const out = join(tmp(), 'reports');
+    const r = await compare([...LONG, '--data', f, '--out', out], { rss: true });
+    expectOneError(r, `${f}: too many rows: more than 150,000, the most accepted`);
+    expect(existsSync(out)).toBe(false);
+    expect(r.rssKiB! / 1024).toBeLessThan(600); // ~240 MB with tfjs loaded; it took 3.5 GB when the rows were kept
+  });
+
+  it('a header and 10 million blank lines: an empty CSV, not a RangeError', async () => {
+    const d = tmp();
+    writeFileSync(join(d, 'train.csv'), Buffer.concat([Buffer.from(CSV_HEADER + '\n'), Buffer.alloc(10_000_000, '\n')]));
+    const r = await compare([...LONG, '--data', d, '--out', join(tmp(), 'reports')], { rss: true });
+    expectOneError(r, `${join(d, 'train.csv')}: empty CSV: a header but no data rows`);
+    expect(r.rssKiB! / 1024).toBeLessThan(600);
+  });
+
+  it('a 770 KB train-images.gz whose header says 1,000,000 images, beside 3,000 labels', async () => {
+    const d = tmp();
+    writeIdxDir(d, 5, 5);
+    rmSync(join(d, 'train-images-idx3-ubyte'));
+    writeGzipBomb(join(d, 'train-images-idx3-ubyte.gz'), idxImages(1_000_000, 28, 28, new Uint8Array(0)), 747);
+    writeFileSync(join(d, 'train-labels-idx1-ubyte'), idxLabels(embeddedRaw('train', 3000).labels));
+    const r = await compare([...LONG, '--data', d, '--out', join(tmp(), 'reports')], { rss: true });
+    expectOneError(r, 'train-images-idx3-ubyte.gz: header says 1000000 images, more than the 150000 accepted');
     expect(r.rssKiB! / 1024).toBeLessThan(600);
   });
 });

@@ -30,6 +30,8 @@ function row(label: number | string, edit: Record<number, string> = {}): string 
 }
 
 const first = embeddedRaw('train', 60); // 60 distinct MNIST digits
+/** Exact float32 of byte/255, the scaling the loader promises. */
+const scaled = (bytes: Uint8Array) => Float32Array.from(bytes, (b) => b / 255);
 
 describe('readKaggleCsv', () => {
   it('loads exactly the tensors of the IDX source it was written from', () => {
@@ -134,6 +136,43 @@ describe('holdout split of train.csv', () => {
     expect(ds.unlabelled).toBeUndefined();
   });
 
+  it('--data folder/train.csv is the same as --data folder: a labelled test.csv beside it is the test set', () => {
+    const d = join(tmp.dir, 'by-file-labelled');
+    mkdirSync(d);
+    writeFileSync(join(d, 'train.csv'), csvText(first.images, first.labels, 30));
+    const t = embeddedRaw('t10k', 8);
+    writeFileSync(join(d, 'test.csv'), csvText(t.images, t.labels, 8));
+    const byFile = loadDataset({ data: join(d, 'train.csv') });
+    const byDir = loadDataset({ data: d });
+    expect([byFile.train.m, byFile.test.m]).toEqual([30, 8]); // no rows held out
+    expect(byFile.test.x).toEqual(scaled(t.images));
+    expect([...byFile.test.y]).toEqual([...t.labels]);
+    expect(byFile).toEqual(byDir);
+    expect(byFile.name).toBe('by-file-labelled');
+    expect(byFile.testSource).toBe(`${join(d, 'test.csv')} (labelled)`);
+    expect(byFile.source).toContain('the test set: ');
+  });
+
+  it('--data folder/train.csv with Kaggle’s unlabelled test.csv beside it: holdout as test, test.csv to predict; the source says so', () => {
+    const d = join(tmp.dir, 'by-file-unlabelled');
+    mkdirSync(d);
+    writeFileSync(join(d, 'train.csv.gz'), gzipSync(csvText(first.images, first.labels, 30)));
+    const t = embeddedRaw('t10k', 4);
+    writeFileSync(join(d, 'test.csv'), csvTextUnlabelled(t.images, 4));
+    const byFile = loadDataset({ data: join(d, 'train.csv.gz'), holdout: 5, seed: 3 });
+    expect(byFile).toEqual(loadDataset({ data: d, holdout: 5, seed: 3 }));
+    expect([byFile.train.m, byFile.test.m]).toEqual([25, 5]);
+    expect(byFile.unlabelled).toEqual({ x: scaled(t.images), m: 4, source: join(d, 'test.csv') });
+    expect(byFile.testSource).toBe(`5 rows of ${join(d, 'train.csv.gz')} held out (seed 3)`);
+    expect(byFile.source).toContain(`${join(d, 'test.csv')} has no labels: the images to predict`);
+    // another name is a CSV on its own: nothing beside it is looked at
+    writeFileSync(join(d, 'mine.csv'), csvText(first.images, first.labels, 30));
+    const alone = loadDataset({ data: join(d, 'mine.csv'), holdout: 5 });
+    expect(alone.unlabelled).toBeUndefined();
+    expect(alone.name).toBe('mine.csv');
+    expect(alone.testSource).toBe(`5 rows of ${join(d, 'mine.csv')} held out (seed 1)`);
+  });
+
   it('holdout ≥ number of rows, or not a positive integer, is an error', () => {
     expectUserError(() => loadDataset({ data: f, holdout: 60 }), f, 'holdout 60', 'number of rows (60)');
     expectUserError(() => loadDataset({ data: f, holdout: 500 }), f, 'holdout 500');
@@ -207,11 +246,12 @@ describe('bad CSV input: one-line UserError naming the file and the problem', ()
     const f = join(tmp.dir, 'missing.csv');
     expectUserError(() => loadDataset({ data: f }), f, 'no such file');
     expectUserError(() => readKaggleCsv(f), f, 'file not found');
+    // a path with a newline and a terminal escape in it: echoed escaped, on one line
+    const odd = join(tmp.dir, 'a\nb\u001b[2J.csv');
+    expect(expectUserError(() => loadDataset({ data: odd }), 'no such file')).toBe(`${join(tmp.dir, 'a\\nb\\x1b[2J.csv')}: no such file or directory`);
   });
 });
 
-/** Exact float32 of byte/255, the scaling the loader promises. */
-const scaled = (bytes: Uint8Array) => Float32Array.from(bytes, (b) => b / 255);
 const PIXEL_HEADER = CSV_HEADER.replace(/^label,/, '');
 
 describe('readKaggleCsvUnlabelled: Kaggle’s test.csv (pixel0..pixel783, no label)', () => {

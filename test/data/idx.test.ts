@@ -71,6 +71,7 @@ describe('loadDataset({ data: DIR }) with IDX files', () => {
     expectBitEqual(ds.test.x, scaled(te.images), 'test pixels');
     expect([...ds.test.y.subarray(0, 10)]).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
     expect(ds.source).toContain(d);
+    expect(ds.testSource).toBe(`t10k-images-idx3-ubyte + t10k-labels-idx1-ubyte (${d})`);
   });
 
   it('accepts .gz files and the dotted names (train-images.idx3-ubyte), mixed', () => {
@@ -85,6 +86,7 @@ describe('loadDataset({ data: DIR }) with IDX files', () => {
     writeFileSync(join(d, 't10k-images.idx3-ubyte.gz'), gzipSync(readFileSync(join(d, 't10k-images-idx3-ubyte'))));
     rmSync(join(d, 't10k-images-idx3-ubyte'));
     const mixed = loadDataset({ data: d });
+    expect(mixed.testSource).toBe(`t10k-images.idx3-ubyte.gz + t10k-labels-idx1-ubyte.gz (${d})`);
     expect(mixed.train).toEqual(plain.train);
     expect(mixed.test).toEqual(plain.test);
   });

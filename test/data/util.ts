@@ -67,27 +67,33 @@ export function csvTextUnlabelled(images: Uint8Array, n: number, eol = '\n'): st
 
 /**
  * Writes a valid gzip file whose content is `head` followed by `mib` MiB of zeros, in well under a
- * second and without holding the content in memory: one MiB of zeros is deflated once (full flush, so
- * the block stands alone) and that block is written `mib` times; the trailer has the true CRC and length.
- * 1 GiB of content takes about 1 MB on disk.
+ * second and without holding the content in memory. 1 GiB of content takes about 1 MB on disk.
  */
 export function writeGzipBomb(file: string, head: Uint8Array, mib: number): void {
+  writeGzipRepeat(file, head, Buffer.alloc(1 << 20), mib);
+}
+
+/**
+ * Writes a valid gzip file whose content is `head` followed by `unit` repeated `times` times, without
+ * holding the content in memory: `unit` is deflated once (full flush, so the block stands alone) and
+ * that block is written `times` times; the trailer has the true CRC and length.
+ */
+export function writeGzipRepeat(file: string, head: Uint8Array, unit: Uint8Array, times: number): void {
   const fd = openSync(file, 'w');
   try {
     writeSync(fd, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])); // gzip header: deflate, no name, Unix
     const flush = { finishFlush: Z.Z_FULL_FLUSH };
     writeSync(fd, deflateRawSync(head, flush));
-    const zeros = Buffer.alloc(1 << 20);
-    const block = deflateRawSync(zeros, flush);
+    const block = deflateRawSync(unit, flush);
     let crc = crc32(head);
-    for (let i = 0; i < mib; i++) {
+    for (let i = 0; i < times; i++) {
       writeSync(fd, block);
-      crc = crc32(zeros, crc);
+      crc = crc32(unit, crc);
     }
     writeSync(fd, deflateRawSync(Buffer.alloc(0))); // the final, empty block
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(crc >>> 0, 0);
-    trailer.writeUInt32LE((head.length + mib * 2 ** 20) % 2 ** 32, 4);
+    trailer.writeUInt32LE((head.length + times * unit.length) % 2 ** 32, 4);
     writeSync(fd, trailer);
   } finally {
     closeSync(fd);

@@ -1,5 +1,5 @@
 // scratch-simd's gradients vs the float64 reference and vs the plain-TypeScript scratch network, per
-// tensor within the agreement thresholds the reports check (src/harness/results.ts), on real MNIST.
+// tensor within the agreement thresholds the reports check (src/results/results.ts), on real MNIST.
 import { describe, expect, it } from 'vitest';
 import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';
