@@ -152,6 +152,7 @@ describe.concurrent('data files that would hang or fill memory: refused at once'
 
   it('a 1 GiB gzip bomb named train-images-idx3-ubyte.gz with a valid 60000×28×28 header: bounded memory', async () => {
     const d = dataDir((f) => writeGzipBomb(`${f}.gz`, idxImages(60000, 28, 28, new Uint8Array(0)), 1024));
+    writeFileSync(join(d, 'train-labels-idx1-ubyte'), idxLabels(new Uint8Array(60000))); // as many labels, so the headers agree
     const out = join(tmp(), 'reports');
     const r = await compare([...LONG, '--data', d, '--out', out], { rss: true });
     expectOneError(r, join(d, 'train-images-idx3-ubyte.gz'), 'wrong size', 'expected 47040016 bytes', 'found more');
