@@ -25,6 +25,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, MessageChannel, receiveMessageOnPort, workerData, type MessagePort, type Worker } from 'node:worker_threads';
+import { checkThreads } from './checks.ts';
 import { UserError } from './errors.ts';
 import type { Batch } from './types.ts';
 import { tsWorker } from './workers.ts';
@@ -113,7 +114,8 @@ export interface WorkerPool {
 /** Starts `spec.threads` workers (they are ready on first use). */
 export function startPool<D>(spec: PoolSpec<D>): WorkerPool {
   const { name, threads } = spec;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UserError(`${name}: threads must be an integer in 1..256, got ${threads}`);
+  // the one rule of checks.ts; a pool needs at least one worker (0 means: no pool, the calling thread)
+  if (checkThreads(threads, `${name}: threads`) < 1) throw new UserError(`${name}: threads must be at least 1 for a pool, got 0`);
   const ctrlBuf = new SharedArrayBuffer((JOB0 + spec.jobWords + threads) * 4);
   const errBuf = new SharedArrayBuffer(ERR_BYTES);
   const ctrl = new Int32Array(ctrlBuf);

@@ -17,7 +17,7 @@ import type { Batch, Params } from '../core/types.ts';
 import type { Dataset, Unlabelled } from '../data/index.ts';
 import { sharedBatch } from '../core/pool.ts';
 import { makeScratchTrainer } from './scratch-trainers.ts';
-import type { TrainerId } from './trainers.ts';
+import type { TrainerId } from '../results/trainers.ts';
 import { ranOn, trainOne, type ProgressEvent, type ResolvedPlan, type TrainOptions, type TrainRunOptions, type TrainerRun } from './train.ts';
 
 type Job = { id: TrainerId; plan: ResolvedPlan; seed: number; init: Params; o: Omit<TrainOptions, 'unlabelled'>; predict: boolean };

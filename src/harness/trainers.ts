@@ -1,8 +1,6 @@
 /** The learning rate of a trainer at each epoch of a plan. */
 import { isAdamTrainer, type TrainerId } from '../results/trainers.ts';
 
-export type { TrainerId }; // for src/harness/isolate.ts until it imports src/results/trainers.ts itself
-
 /** The learning rate of a trainer in a plan: the Adam trainers' or the gradient-descent ones'. */
 export function trainerLr(id: TrainerId, plan: { lr: number; adamLr: number }): number {
   return isAdamTrainer(id) ? plan.adamLr : plan.lr;

@@ -123,8 +123,9 @@ describe('the worker runtime', () => {
     await pool.dispose(); // a second call is harmless
   });
 
-  it('refuses a thread count outside 1..256 with one UserError line', () => {
-    expect(() => make(0)).toThrow(new UserError('pool-test: threads must be an integer in 1..256, got 0'));
+  it('refuses a thread count outside 1..64 (the rule of checks.ts, and at least one worker) with one UserError line', () => {
+    expect(() => make(0)).toThrow(new UserError('pool-test: threads must be at least 1 for a pool, got 0'));
+    expect(() => make(65)).toThrow(new UserError('pool-test: threads must be an integer in 0..64, got 65'));
     expect(() => make(1.5)).toThrow(UserError);
   });
 });
