@@ -12,7 +12,7 @@ notebook's numpy (python3 with numpy, one BLAS thread; skipped with the reason w
 tinybench: warm-up, then several rounds with the order of implementations alternated; reports the
 median, p25–p75 and sample count, samples/s, executed and dense-equivalent GFLOP/s, % of a ceiling
 measured in the same run on the same thread kind, and the ratios to tfjs-wasm and numpy. Two networks:
-the notebook's 784-10-10 and the deep seed's 784-400-100-10 (forward and step at batch 256).
+the notebook's 784-10-10 and the deep notebook's 784-400-100-10 (forward and step at batch 256).
 Writes <out>/bench.md and <out>/bench.json.
 
   --filter LIST    suites to run, comma-separated: ${SUITE_NAMES.join(', ')}   (default: all)
@@ -20,7 +20,7 @@ Writes <out>/bench.md and <out>/bench.json.
                                 (784-400-100-10: 256)
                      gradients  loss + gradients of a batch: 1, 64, 128, the 60,000 training images
                      step       one training step (gradients + update): 1, 64, 128, 60,000
-                                (784-400-100-10: 256, with the seed's dropout and without)
+                                (784-400-100-10: 256, with the deep notebook's dropout and without)
                      data       loading the embedded MNIST (loadEmbedded)
   --threads LIST   also time the scratch network's gradients and GD step on worker threads, once per
                    count in LIST, e.g. 1,2 (0: none)       (default: 1 and 2, at most the core count)

@@ -1,5 +1,5 @@
 /**
- * numpy as a reference row: the seed notebook's equations in numpy float32 on one BLAS thread
+ * numpy as a reference row: the notebook's equations in numpy float32 on one BLAS thread
  * (bench/numpy_ref.py), timed in one python process, on the same MNIST batches in the same order as the
  * TypeScript bench (call i uses rows [i·m, (i+1)·m), cycling through the first min(1024, N/m) batches).
  * Independent of the rest of the bench: nothing here imports bench/suites.ts, report.ts or measure.ts

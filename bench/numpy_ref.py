@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """
-The seed notebook's network in numpy, as a reference row for `npm run bench` (bench/numpy.ts runs it).
+The notebook's network in numpy, as a reference row for `npm run bench` (bench/numpy.ts runs it).
 
 Everything is float32, as in the rest of the project. For a list of layers n0 (784), n1, ..., nL (10),
 with X the n0×m input (features × samples) and Y the 10×m one-hot labels:

@@ -5,7 +5,7 @@
  * prints nothing.
  *
  * Two networks: the notebook's 784-10-10 (every suite, batch sizes 1, 64, 128 and the full sets) and the
- * deep seed's 784-400-100-10 (forward and step at batch 256; the step with the seed's dropout, keep 0.4 /
+ * deep notebook's 784-400-100-10 (forward and step at batch 256; the step with the deep notebook's dropout, keep 0.4 /
  * 0.5, and without, which is what the numpy reference row computes).
  *
  * FLOPs, two ways:
@@ -91,7 +91,7 @@ export interface TaskSpec {
   id: string; // unique, e.g. "step · 784-10-10 · tfjs-sgd · wasm · 64"
   suite: SuiteName | 'ceiling';
   net: NetName | null; // null: data loading, ceilings
-  dropout: boolean; // step rows: with the deep seed's dropout masks
+  dropout: boolean; // step rows: with the deep notebook's dropout masks
   impl: string; // scratch, scratch-gd, scratch-adam, tfjs, tfjs-sgd, tfjs-adam, loadEmbedded, a ceiling kernel
   backend: string; // js (the scratch network, plain JavaScript), wasm, cpu, tensorflow
   threads: number; // worker threads of the scratch network (0: computed on the calling thread)

@@ -14,10 +14,10 @@ Trains every trainer from the same initial weights on the same batches, per seed
 
   --preset NAME      default | notebook | smoke | deep | deep-smoke    (default: default)
                        default   3 seeds, all trainers, batch 64, 5 epochs   (~1 min on 2 cores)
-                       notebook  the seed notebook: full batch, α = 0.10, 500 iterations,
+                       notebook  the notebook: full batch, α = 0.10, 500 iterations,
                                  accuracy every 10 iterations, 1 seed
                        smoke     seconds: 2,000 train / 1,000 test images, 1 epoch
-                       deep      the deeper seed: 784 → 400 → 100 → 10, He init, dropout keep
+                       deep      the deep notebook: 784 → 400 → 100 → 10, He init, dropout keep
                                  0.4 / 0.5, Adam α = 0.005 (β1 0.8, β2 0.999), decay 1e-5,
                                  batch 256, ${DEEP_EPOCHS} epochs, 1 seed, every trainer but tfjs-sgd
                                  (a tfjs step takes ~85 ms here; ~7 min on 2 cores)

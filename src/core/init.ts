@@ -6,8 +6,8 @@ export type InitKind = 'uniform' | 'he';
 export const INIT_KINDS: readonly InitKind[] = ['uniform', 'he'];
 
 /**
- * `uniform`: every weight and bias from uniform(−0.5, 0.5), as the seed notebook's `np.random.rand(...) - 0.5`.
- * `he`: weights from N(0, 2/fan_in) (He et al. 2015, as in the deeper seed), biases zero.
+ * `uniform`: every weight and bias from uniform(−0.5, 0.5), as the notebook's `np.random.rand(...) - 0.5`.
+ * `he`: weights from N(0, 2/fan_in) (He et al. 2015, as in the deep notebook), biases zero.
  * Draw order is fixed: W1, b1, W2, b2, …, each row-major (He draws no biases).
  */
 export function initParams(seed: number, sizes: readonly number[], kind: InitKind = 'uniform'): Params {

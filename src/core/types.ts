@@ -3,7 +3,7 @@
  *
  * A network is a list of dense layers. Layer l maps sizes[l−1] inputs to sizes[l] outputs as in the seed
  * notebooks, Z_l = W_l·A_{l−1} + b_l: W_l is row-major out×in (layer 1's W is h1×784), b_l has length out.
- * The notebook's network is the two-layer case [784 → 10 → 10]; the deeper seed's is [784 → 400 → 100 → 10].
+ * The notebook's network is the two-layer case [784 → 10 → 10]; the deep notebook's is [784 → 400 → 100 → 10].
  * Gradients have the same shape as the parameters. Tensors are named W1 b1 W2 b2 W3 b3 …, as in the notebooks.
  *
  * A batch is sample-major: x is m×784 with pixels scaled to [0, 1], y holds m labels 0..9.

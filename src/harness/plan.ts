@@ -26,12 +26,12 @@ const base: Omit<Plan, 'preset'> = {
   threads: 0,
 };
 
-/** The deeper seed's recipe: 784 → 400 → 100 → 10, He init, Adam (α 0.005, β1 0.8, β2 0.999), dropout keep 0.4 / 0.5, decay 1e-5, batch 256. */
+/** The deep notebook's recipe: 784 → 400 → 100 → 10, He init, Adam (α 0.005, β1 0.8, β2 0.999), dropout keep 0.4 / 0.5, decay 1e-5, batch 256. */
 const deep: Omit<Plan, 'preset'> = {
   ...base,
   seeds: [1],
   // tfjs-sgd is left out: at this size a tfjs step takes ~85 ms, and the run must stay under 10 minutes
-  // on 2 cores (add it back with --trainers); tfjs-adam is the seed's recipe, and the SGD pair is still
+  // on 2 cores (add it back with --trainers); tfjs-adam is the deep notebook's recipe, and the SGD pair is still
   // checked by scratch-gd vs scratch-simd-gd
   trainers: ['scratch-gd', 'tfjs-adam', 'scratch-adam', 'scratch-simd-gd', 'scratch-simd-adam'],
   layers: [400, 100],
@@ -53,11 +53,11 @@ export const DEEP_EPOCHS = deep.epochs;
 export const PRESETS: Record<PresetName, Plan> = {
   /** a few epochs of mini-batches, 3 seeds, every trainer: the committed report */
   default: { ...base, preset: 'default' },
-  /** the seed notebook: full-batch gradient descent, α = 0.10, 500 iterations, accuracy every 10 */
+  /** the notebook: full-batch gradient descent, α = 0.10, 500 iterations, accuracy every 10 */
   notebook: { ...base, preset: 'notebook', seeds: [1], batch: 'full', epochs: 500, evalEvery: 10, adamLr: 0.01 },
   /** seconds: for tests and a first look */
   smoke: { ...base, preset: 'smoke', seeds: [1], batch: 10, epochs: 1, limit: 2000, testLimit: 1000, probe: 100, agreementPoints: 2, adamLr: 0.01 },
-  /** the deeper seed's network and recipe */
+  /** the deep notebook's network and recipe */
   deep: { ...deep, preset: 'deep' },
   /** the deep preset in seconds: for tests */
   'deep-smoke': { ...deep, preset: 'deep-smoke', epochs: 1, evalEvery: 2, limit: 2048, testLimit: 500, probe: 50, agreementPoints: 1 },

@@ -28,7 +28,7 @@ export interface Plan {
   /** Adam's β1 and β2 (ε is tfjs's default, 1e-7) */
   beta1: number;
   beta2: number;
-  /** hidden-layer widths: [10] is the notebook's 784 → 10 → 10, [400, 100] the deep seed's */
+  /** hidden-layer widths: [10] is the notebook's 784 → 10 → 10, [400, 100] the deep notebook's */
   layers: number[];
   /** keep probability of inverted dropout, per hidden layer (1 = no dropout) */
   keep: number[];

@@ -2,7 +2,7 @@
  * The hand-written network's public face: `gradients(params, batch, opts?)` → { loss, grads } (the
  * contract every implementation meets; see src/core/types.ts), prediction, and the trainers.
  *
- *   network.ts      the equations, in the seed notebooks' order, generic over the layer list
+ *   network.ts      the equations, in the notebooks' order, generic over the layer list
  *   kernels.ts      the inner loops behind them (zero-skipping, register and cache blocking)
  *   trainer.ts      the trainer shell and plain gradient descent
  *   adam.ts         Adam, reproducing tfjs's update bit for bit

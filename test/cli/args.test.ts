@@ -11,12 +11,12 @@ describe('compare flags', () => {
     expect(a.out).toBe('reports');
   });
 
-  it('the notebook preset is the seed notebook setting', () => {
+  it("the notebook preset is the notebook's setting", () => {
     const p = parseCompareArgs(['--preset', 'notebook']).plan;
     expect(p).toMatchObject({ batch: 'full', lr: 0.1, epochs: 500, evalEvery: 10, init: 'uniform', layers: [10], keep: [1], lrDecay: 0 });
   });
 
-  it("the deep preset is the deeper seed's recipe", () => {
+  it("the deep preset is the deep notebook's recipe", () => {
     const p = parseCompareArgs(['--preset', 'deep']).plan;
     expect(p).toMatchObject({ layers: [400, 100], keep: [0.4, 0.5], init: 'he', adamLr: 0.005, beta1: 0.8, beta2: 0.999, lrDecay: 1e-5, batch: 256, seeds: [1] });
   });
