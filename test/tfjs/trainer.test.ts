@@ -12,6 +12,7 @@ import { createTfjsTrainer, gradients, type TfjsTrainerOptions } from '../../src
 import { flat } from '../helpers/params.ts';
 import { adamStep, logits64, p64, ref64, type AdamHyper } from './ref64.ts';
 import { mnistBatch, randomBatch } from './util.ts';
+import { TEST_BACKENDS } from './native.ts';
 
 const NET = [784, 10, 10];
 const bits = (p: Params) => tensors(p).map((a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)));
@@ -24,8 +25,8 @@ const delta = (after: Float32Array, before: Float32Array) => Float64Array.from(a
 const ADAM_TOL = 5e-5;
 const ADAM_MUTANT_MIN = 1e-3;
 
-for (const backend of ['wasm', 'cpu'] as const) {
-  describe(`tfjs trainers on ${backend}`, () => {
+for (const { name: backend, label, skip } of TEST_BACKENDS) {
+  describe.skipIf(skip)(`tfjs trainers on ${label}`, () => {
     beforeAll(async () => {
       expect((await initBackend(backend)).name).toBe(backend);
     });
