@@ -51,9 +51,9 @@ function bin(name: string, tools: string[]): string {
   return b;
 }
 
-function setup(env: Record<string, string | undefined>) {
+function setup(env: Record<string, string | undefined>, args: string[] = []) {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PIP_|npm_config_|CXX$)/i.test(k)));
-  const r = spawnSync(process.execPath, ['--import', 'tsx/esm', 'src/cli/setup-native.ts'], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx/esm', 'src/cli/setup-native.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
     env: { ...base, SETUP_NATIVE_ROOT: project, SETUP_NATIVE_CACHE: cache, npm_config_nodedir: nodedir, ...env },
@@ -89,6 +89,20 @@ describe('setup:native error paths', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^error: python3 not found on PATH/);
     expectNothingInstalled();
+  });
+
+  it.skipIf(!hasBuildTools)('--if-available (CI): no python3 is a note and exit 0, nothing installed (skipped when this machine has no g++ and make)', () => {
+    const r = setup({ PATH: bin('compiler-only-ci', ['g++', 'c++', 'make']) }, ['--if-available']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/^error:/m);
+    expect(r.stderr).toMatch(/^setup:native: skipped \(--if-available\): python3 not found on PATH/m);
+    expectNothingInstalled();
+  });
+
+  it('--if-available still fails on a missing compiler: one error line, exit 2', () => {
+    const r = setup({ PATH: bin('bare-ci', []) }, ['--if-available']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: a C\+\+ compiler/);
   });
 
   it.skipIf(!hasBuildTools || !hasPip)(
