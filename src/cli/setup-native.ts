@@ -243,7 +243,7 @@ await main(async () => {
 
 Builds ${PKG}'s binding against the ${WHEEL} ${WHEEL_VERSION} wheel (from pip's configured index) when the
 package's own install failed; does nothing when the native backend already loads. Needs python3 with pip,
-a C++ compiler, make and Node's headers; takes about a minute and ~1.2 GB of disk (see the README).
+a C++ compiler, make and Node's headers; takes a minute or more and ~1.1 GB of disk (see the README).
   --if-available   exit 0 with a note when python3, pip or the wheel cannot be had (for CI); a missing
                    compiler or a failed build is still an error\n`);
     return EXIT.ok;
