@@ -63,6 +63,9 @@ async function loadNative(): Promise<void> {
   try {
     // A variable specifier keeps TypeScript from requiring the (optional, usually absent) package's types.
     const pkg = '@tensorflow/tfjs-node';
+    // TensorFlow's C++ log: without this, CPU-feature lines on stderr at load. (The one-line oneDNN note it
+    // writes while loading its library ignores the setting.)
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
     await import(pkg);
   } catch (e) {
     throw new UserError(

@@ -1,15 +1,20 @@
 // The hand-written network (src/scratch) vs tfjs: gradients at the same point, and whole training
-// trajectories (scratch gradient descent vs tf.train.sgd) from the same init on the same batches.
+// trajectories (scratch gradient descent vs tf.train.sgd, scratch Adam vs tf.train.adam) from the same init on
+// the same batches (and dropout masks), on every backend present.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initParams } from '../../src/core/init.ts';
 import { agreement } from '../../src/core/metrics.ts';
+import { maskStream } from '../../src/core/dropout.ts';
 import { permutation, rng } from '../../src/core/rng.ts';
+import { makeSchedule } from '../../src/core/schedule.ts';
 import { ACTIVATIONS, tensorNames, tensors, type Batch } from '../../src/core/types.ts';
 import { gradients as scratchGradients } from '../../src/scratch/index.ts';
+import { createScratchAdamTrainer } from '../../src/scratch/adam.ts';
 import { createScratchTrainer } from '../../src/scratch/trainer.ts';
 import { initBackend } from '../../src/tfjs/backend.ts';
 import { createTfjsTrainer, gradients as tfjsGradients } from '../../src/tfjs/network.ts';
-import { expectAgree, mnistSlice, uniformBatch, Worst } from '../helpers/index.ts';
+import { expectAgree, mnistData, mnistSlice, uniformBatch, Worst } from '../helpers/index.ts';
+import { TEST_BACKENDS } from './native.ts';
 
 const TRAJ_TOL = 1e-4; // relative L2 per tensor after 200 steps
 
@@ -30,8 +35,8 @@ function schedule(seed: number, n: number, m: number, steps: number): Batch[] {
   return out;
 }
 
-for (const backend of ['wasm', 'cpu'] as const) {
-  describe(`scratch vs tfjs on ${backend}`, () => {
+for (const { name: backend, label, skip } of TEST_BACKENDS) {
+  describe.skipIf(skip)(`scratch vs tfjs on ${label}`, () => {
     const worst = new Worst();
     beforeAll(async () => {
       expect((await initBackend(backend)).name).toBe(backend);
@@ -85,6 +90,34 @@ for (const backend of ['wasm', 'cpu'] as const) {
       tensorNames(2).forEach((k, j) => expect(agreement(a[j], b[j]).relL2, `${k} drift`).toBeLessThanOrEqual(TRAJ_TOL));
       t.dispose();
       s.dispose();
+    });
+
+    it('trajectory: 200 steps of scratch Adam and tfjs Adam (lr 0.001, batch 64; 784-10-10, and 784-64-32-10 with dropout) stay within 1e-4 per tensor', () => {
+      for (const [sizes, keep, b1] of [[[784, 10, 10], null, 0.9], [[784, 64, 32, 10], [0.4, 0.5], 0.8]] as const) {
+        const init = initParams(12, sizes, 'he');
+        const sched = () => makeSchedule(mnistData().train, 12, { batch: 64, steps: 200 });
+        const drop = () => (keep ? maskStream(12, sizes.slice(1, -1), keep) : null);
+        const s = createScratchAdamTrainer({ lr: 0.001, beta1: b1 });
+        const t = createTfjsTrainer({ optimizer: 'adam', lr: 0.001, beta1: b1 });
+        s.load(init);
+        t.load(init);
+        const ss = sched(), st = sched(), ds = drop(), dt = drop();
+        for (let i = 0; i < 200; i++) {
+          s.step(ss.batch(i), ds?.masks(i, 64));
+          t.step(st.batch(i), dt?.masks(i, 64));
+        }
+        const a = tensors(t.read()), b = tensors(s.read() as ReturnType<typeof t.read>);
+        const drift = a.map((x, j) => agreement(x, b[j]).relL2);
+        const moved = agreement(b[0], init.layers[0].W).relL2;
+        console.log(
+          `[scratch vs tfjs ${backend}] Adam trajectory ${sizes.join('-')}${keep ? ' with dropout' : ''}, after 200 steps: relative L2 ` +
+            `${tensorNames(sizes.length - 1).map((k, j) => `${k} ${drift[j].toExponential(2)}`).join(', ')} (W1 moved ${moved.toExponential(2)} from init)`,
+        );
+        expect(moved).toBeGreaterThan(1e-3); // the weights did move: the agreement is not trivial
+        drift.forEach((d, j) => expect(d, `${sizes.join('-')} tensor ${j} drift`).toBeLessThanOrEqual(TRAJ_TOL));
+        t.dispose();
+        s.dispose();
+      }
     });
   });
 }

@@ -10,6 +10,7 @@ import { initBackend } from '../../src/tfjs/backend.ts';
 import { gradients } from '../../src/tfjs/network.ts';
 import { p64, ref64 } from './ref64.ts';
 import { AGREEMENT_THRESHOLDS, expectAgree, expectBitEqual, mnistSlice, uniformBatch, Worst } from '../helpers/index.ts';
+import { TEST_BACKENDS } from './native.ts';
 
 const NET = [784, 10, 10];
 const DEEP = [784, 400, 100, 10];
@@ -21,8 +22,8 @@ async function check(p: Params, batch: Batch, act: Activation, label: string, wo
   expectAgree(got.grads, ref.grads, label, worst);
 }
 
-for (const backend of ['wasm', 'cpu'] as const) {
-  describe(`tfjs gradients vs float64 reference on ${backend}`, () => {
+for (const { name: backend, label, skip } of TEST_BACKENDS) {
+  describe.skipIf(skip)(`tfjs gradients vs float64 reference on ${label}`, () => {
     const worst = new Worst();
     beforeAll(async () => {
       expect((await initBackend(backend)).name).toBe(backend);

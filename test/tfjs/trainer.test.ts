@@ -12,6 +12,7 @@ import type { BackendName } from '../../src/core/backends.ts';
 import { createTfjsTrainer, gradients, type TfjsTrainerOptions } from '../../src/tfjs/network.ts';
 import { adamStep, logits64, p64, ref64, type AdamHyper } from './ref64.ts';
 import { expectBitEqual, flat, mnistSlice, uniformBatch } from '../helpers/index.ts';
+import { TEST_BACKENDS } from './native.ts';
 
 const NET = [784, 10, 10];
 const delta = (after: Float32Array, before: Float32Array) => Float64Array.from(after, (v, i) => v - before[i]);
@@ -23,8 +24,8 @@ const delta = (after: Float32Array, before: Float32Array) => Float64Array.from(a
 const ADAM_TOL = 5e-5;
 const ADAM_MUTANT_MIN = 1e-3;
 
-for (const backend of ['wasm', 'cpu'] as const) {
-  describe(`tfjs trainers on ${backend}`, () => {
+for (const { name: backend, label, skip } of TEST_BACKENDS) {
+  describe.skipIf(skip)(`tfjs trainers on ${label}`, () => {
     beforeAll(async () => {
       expect((await initBackend(backend)).name).toBe(backend);
     });
