@@ -58,13 +58,23 @@ export function createScratchIsolate(data: Dataset, curveTrain: Batch): ScratchI
   return {
     async train(id, plan, seed, init, opts, o) {
       if (failed) throw failed;
+      opts.signal?.throwIfAborted();
       port1.ref();
-      const onAbort = () => port1.postMessage({ type: 'abort' });
+      // Told to stop: the worker may be inside one long step or evaluation (a wide network) and would see
+      // the request only when it ends, so it is terminated, which interrupts it wherever it is.
+      let stop: (() => void) | undefined;
+      const onAbort = () => {
+        port1.postMessage({ type: 'abort' });
+        failed = new Error('interrupted');
+        void worker.terminate();
+        stop?.();
+      };
       opts.signal?.addEventListener('abort', onAbort);
       try {
         const { unlabelled: want, ...rest } = o;
         port1.postMessage({ type: 'job', job: { id, plan, seed, init, o: rest, predict: want !== undefined } satisfies Job });
         return await new Promise<TrainerRun>((resolve, reject) => {
+          stop = () => reject(new Error('interrupted'));
           const onExit = () => reject(failed ?? new Error('scratch isolate: the worker exited'));
           worker.once('exit', onExit);
           port1.on('message', function on(m: Reply) {
