@@ -16,7 +16,7 @@ import { summary } from '../report/stats.ts';
 import { swapCompareReport } from '../report/write.ts';
 import { meanSd } from '../core/metrics.ts';
 import { COMPARE_HELP, parseCompareArgs } from './args.ts';
-import { EXIT, main } from './main.ts';
+import { EXIT, main, testSignalAt } from './main.ts';
 import { progressReporter } from './progress.ts';
 
 const MNIST = { train: 60_000, test: 10_000 }; // the embedded data set, and the size assumed before --data is read
@@ -65,11 +65,13 @@ await main(async (signal) => {
     signal,
   });
   progress.done();
+  testSignalAt('after-run');
   await checkpoint(signal); // a signal during the last steps or the evaluation: no report
   const json = join(out, 'compare.json');
   const md = join(out, 'compare.md');
   const extra = plan.submission && labels ? [{ path: plan.submission, data: submissionCsv(labels) }] : [];
   const swapped = swapCompareReport(results, planData(plan, data).test, out, { json: true, extra });
+  testSignalAt('after-swap');
   try {
     await checkpoint(signal); // a signal while the files were written: the previous report comes back
   } catch (e) {

@@ -59,6 +59,15 @@ if (early) {
 }
 
 /**
+ * A test hook: MNIST_DUEL_TEST_SIGNAL_AT=<point> sends this process SIGTERM at that point of a run
+ * ('after-run': training done, nothing written; 'after-swap': the new report renamed into place, not yet
+ * committed), so the tests hit those moments every time instead of by timing luck.
+ */
+export function testSignalAt(point: string): void {
+  if (process.env.MNIST_DUEL_TEST_SIGNAL_AT === point) process.kill(process.pid, 'SIGTERM');
+}
+
+/**
  * Lets the event loop run through its poll phase, where a signal that arrived during synchronous work
  * (reading the data) is delivered to the handlers above, then throws if the run was interrupted: call it
  * before starting long work, and before a report is committed. Two setImmediate turns: the first may fire

@@ -28,4 +28,6 @@ if (!state.installed) {
     onSignal('SIGTERM');
   }, 200);
   watch.unref();
+  // a test hook: say when the handlers are in place, so a test can signal at that very moment
+  if (process.env.MNIST_DUEL_TEST_SIGNALS_READY) process.stderr.write('signals ready\n');
 }

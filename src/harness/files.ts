@@ -134,14 +134,14 @@ export function checkOutDir(dir: string, files: readonly string[] = []): void {
       const mustBeFolder = i < parts.length - 1 || rel.endsWith('/');
       if (mustBeFolder && !pst.isDirectory()) throw new UserError(`output folder ${dir}: ${p} is ${kindOf(pst)}, where the report needs a folder`);
       if (!mustBeFolder && !pst.isFile()) throw new UserError(`output folder ${dir}: ${p} is ${kindOf(pst)}, where the report writes a file`);
+      if (!mustBeFolder && lstatSync(p).isSymbolicLink()) throw new UserError(`output folder ${dir}: ${p} is a symbolic link, where the report writes a file (it would replace the link)`);
     }
   }
 }
 
 /**
- * A destination must be absent, a regular file, or a symbolic link to a regular file (rename replaces
- * the link, not what it points to). Nothing is ever renamed over anything else: a folder, a device, a
- * FIFO, a socket, or a link to one (`/dev/stdout` is a link to a pipe or a terminal) or to nothing.
+ * A destination must be absent or a regular file. Nothing is ever renamed over anything else: a folder, a
+ * device, a FIFO, a socket, or a symbolic link (the rename would replace the link itself: `/dev/stdout`).
  */
 function checkDestination(path: string): void {
   let st: Stats;
@@ -151,16 +151,7 @@ function checkDestination(path: string): void {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw new UserError(`cannot write ${path}: ${why(e)}`); // e.g. ENOTDIR: a file where a folder of the path should be
   }
-  if (st.isSymbolicLink()) {
-    let target: Stats;
-    try {
-      target = statSync(path);
-    } catch (e) {
-      throw new UserError(`cannot write ${path}: it is a symbolic link to nothing that can be checked (${why(e)})`);
-    }
-    if (!target.isFile()) throw new UserError(`cannot write ${path}: it is a symbolic link to ${kindOf(target)}, not to a file`);
-    return;
-  }
+  if (st.isSymbolicLink()) throw new UserError(`cannot write ${path}: it is a symbolic link, not a file`);
   if (!st.isFile()) throw new UserError(`cannot write ${path}: it is ${kindOf(st)}, not a file`);
 }
 
@@ -204,8 +195,10 @@ function rollBack(entries: JournalEntry[], renamed: (e: JournalEntry) => boolean
   const notRestored: string[] = [];
   for (const e of [...entries].reverse()) {
     try {
-      if (e.bak && existsSync(e.bak)) renameSync(e.bak, e.dest); // atomically back to the old content
-      else if (!e.bak && renamed(e)) rmSync(e.dest, { force: true });
+      if (renamed(e)) {
+        if (e.bak) renameSync(e.bak, e.dest); // atomically back to the old content
+        else rmSync(e.dest, { force: true }); // it was new
+      } else if (e.bak) rmSync(e.bak, { force: true }); // not replaced: the backup is a second name of what is there
     } catch {
       notRestored.push(e.bak ? `${e.dest} (the old one is at ${e.bak})` : e.dest);
     }
@@ -239,7 +232,7 @@ export function recoverOut(dir: string): void {
     } catch {
       entries = []; // a journal cut short was never used: it is written in full before the first rename
     }
-    // a destination without an old version was renamed into place if its temporary is gone
+    // every temporary was written before the journal: a destination was replaced if its temporary is gone
     rollBack(entries, (e) => !existsSync(e.tmp));
     for (const d of new Set(entries.map((e) => dirname(e.dest)))) cleanLeftovers(d);
     rmSync(j, { force: true });

@@ -3,9 +3,8 @@
  * Kaggle submission) is checked against every file it reads (the data files, --predict, the results JSON)
  * and against every other output. Two paths collide when they are the same folder entry however spelled
  * (`out/../out/compare.md`, a symbolic link to a folder on the way) or the same file (a hard link, a
- * symbolic link to it). An output must also be something the report may replace: absent, a regular file,
- * or a symbolic link to a regular file — never a folder, a device, a FIFO or a socket, or a link to one
- * (`/dev/stdout`). Every problem is one UserError naming both paths.
+ * symbolic link to it). An output must also be something the report may replace: absent or a regular
+ * file — never a folder, a device, a FIFO, a socket or a symbolic link (`/dev/stdout`). Every problem is one UserError naming both paths.
  */
 import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -68,15 +67,17 @@ function kind(st: Stats): string {
   return 'not a regular file';
 }
 
-/** An output must be absent, a regular file, or a symbolic link to a regular file. */
+/**
+ * An output must be absent or a regular file. Not a symbolic link either, even to a regular file: the
+ * report's rename would replace the link itself (`/dev/stdout` with stdout sent to a file is such a link).
+ */
 function checkReplaceable(o: PathUse): void {
   const l = statOrNull(o.path, false);
   if (l === null || l.isFile()) return;
   if (l.isSymbolicLink()) {
     const t = statOrNull(o.path, true);
-    if (t === null) throw new UserError(`${o.role} ${o.path}: is a symbolic link to nothing; the report only replaces regular files`);
-    if (!t.isFile()) throw new UserError(`${o.role} ${o.path}: is a symbolic link to ${kind(t)}; the report only replaces regular files`);
-    return;
+    const to = t === null ? 'nothing' : t.isFile() ? 'a file' : kind(t);
+    throw new UserError(`${o.role} ${o.path}: is a symbolic link (to ${to}); the report only replaces regular files: give the path of a file`);
   }
   throw new UserError(`${o.role} ${o.path}: is ${kind(l)}; the report only replaces regular files`);
 }

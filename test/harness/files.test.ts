@@ -84,11 +84,14 @@ describe('checkOutDir: before any work, --out must be a folder we can write the 
     expectUserError(() => checkOutDir(g, ['gallery/test-7.png']), join(g, 'gallery', 'test-7.png'), 'is a folder');
   });
 
-  it('a symbolic link to a file is fine (the rename replaces the link)', () => {
+  it('a symbolic link where a report file goes, even to a file: refused (the rename would replace the link)', () => {
     const d = fresh();
     writeFileSync(join(d, 'elsewhere.md'), '');
     symlinkSync(join(d, 'elsewhere.md'), join(d, 'compare.md'));
-    checkOutDir(d, REPORT);
+    expectUserError(() => checkOutDir(d, REPORT), join(d, 'compare.md'), 'is a symbolic link');
+    expectUserError(() => writeAllAtomic([{ path: join(d, 'compare.md'), data: 'new' }]), `cannot write ${join(d, 'compare.md')}`, 'is a symbolic link');
+    expect(readFileSync(join(d, 'elsewhere.md'), 'utf8')).toBe('');
+    expect(tree(d)).toEqual(['compare.md', 'elsewhere.md']);
   });
 });
 
