@@ -59,9 +59,14 @@ let validator: ReturnType<Ajv['compile']> | null = null;
 function validate(x: unknown): ErrorObject | null {
   if (!validator) {
     const schema = JSON.parse(readFileSync(new URL('./results.schema.json', import.meta.url), 'utf8'));
-    validator = new Ajv({ allErrors: false, allowUnionTypes: true, strict: false }).compile(schema);
+    validator = new Ajv({ allErrors: true, allowUnionTypes: true, strict: false }).compile(schema);
   }
-  return validator(x) ? null : (validator.errors?.[0] ?? null);
+  if (validator(x)) return null;
+  // the most specific error: the deepest field (a oneOf reports each branch; the branch that got furthest
+  // names the real problem, e.g. runs[0].final.testAcc rather than "runs[0].final must be null")
+  const errors = validator.errors ?? [];
+  const depth = (e: ErrorObject) => e.instancePath.split('/').length + (e.keyword === 'required' ? 1 : 0);
+  return errors.reduce<ErrorObject | null>((best, e) => (best === null || depth(e) > depth(best) ? e : best), null);
 }
 
 /** `/runs/0/final/testAcc` → `runs[0].final.testAcc` */

@@ -2,7 +2,7 @@
 // one `error:` line before any work; a report is replaced as one unit (a kill between its renames, a signal
 // before its commit, a second run into the same folder); signals are honoured at every moment; plans that
 // cannot fit are refused before they allocate.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -181,6 +181,25 @@ describe('signals honoured at every moment: exit 130, the previous report untouc
     expect(stderr).toMatch(/steps/);
     expect(stderr).toContain('interrupted: nothing was written');
     expectUnchanged(out, before);
+  });
+});
+
+describe('npm run report validates its JSON: one error line, exit 2, nothing written', () => {
+  it('a FIFO (no hang), /dev/zero (no endless read), a JSON without runs, a gallery index of 1e9', async () => {
+    const d = tmp();
+    execFileSync('mkfifo', [join(d, 'fifo.json')]);
+    const base = JSON.parse(readFileSync(join(root, 'reports', 'compare.json'), 'utf8'));
+    const { runs: _, ...noRuns } = base;
+    writeFileSync(join(d, 'no-runs.json'), JSON.stringify(noRuns));
+    base.gallery.indices[0] = 1e9;
+    writeFileSync(join(d, 'far.json'), JSON.stringify(base));
+    const out = join(tmp(), 'reports');
+    const report = (f: string) => cli('src/cli/report.ts', [f, '--out', out]);
+    expectOneError(await report(join(d, 'fifo.json')), 'is a FIFO, not a results JSON file');
+    expectOneError(await report('/dev/zero'), '/dev/zero: is a device');
+    expectOneError(await report(join(d, 'no-runs.json')), 'runs is missing');
+    expectOneError(await report(join(d, 'far.json')), 'gallery.indices[0] 1000000000 is not a test image');
+    expect(existsSync(out)).toBe(false);
   });
 });
 

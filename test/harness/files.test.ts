@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { checkOutDir, writeAllAtomic } from '../../src/harness/files.ts';
+import { spawn, spawnSync } from 'node:child_process';
+import { checkOutDir, JOURNAL, LOCK, lockOut, recoverOut, swapAll, writeAllAtomic } from '../../src/harness/files.ts';
 import { expectUserError } from '../data/util.ts';
 
 // renameSync fails for destinations this predicate accepts (none by default), like a rename that hits
@@ -151,5 +152,80 @@ describe('writeAllAtomic: every file or none', () => {
     expect(readFileSync(join(d, 'compare.md'), 'utf8')).toBe('old md\n');
     expect(readFileSync(join(d, 'compare.json'), 'utf8')).toBe('{"old": true}\n');
     expect(tree(d)).toEqual(['compare.json', 'compare.md', 'gallery']);
+  });
+});
+
+describe('one report, one unit: the journal, the leftovers, the lock', () => {
+  const oldReport = (): { d: string; before: Map<string, string> } => {
+    const d = fresh();
+    const before = new Map([
+      ['compare.md', 'old md\n'],
+      ['compare.json', '{"old": true}\n'],
+    ]);
+    for (const [f, b] of before) writeFileSync(join(d, f), b);
+    return { d, before };
+  };
+  const newFiles = (d: string) => [
+    { path: join(d, 'compare.json'), data: '{"new": true}\n' },
+    { path: join(d, 'gallery', 'test-1.png'), data: Uint8Array.from([1, 2, 3]) },
+    { path: join(d, 'compare.md'), data: 'new md\n' },
+  ];
+
+  it('a process killed (SIGKILL) after its first rename: the journal lets recoverOut put the previous report back', () => {
+    const { d, before } = oldReport();
+    // a child process writes the report and is killed by the test hook right after its first rename
+    const script = `import { writeAllAtomic } from './src/harness/files.ts';
+      const d = ${JSON.stringify(d)};
+      writeAllAtomic([{ path: d + '/compare.json', data: '{"new": true}\\n' }, { path: d + '/gallery/test-1.png', data: 'png' }, { path: d + '/compare.md', data: 'new md\\n' }]);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url).pathname, env: { ...process.env, MNIST_DUEL_TEST_KILL_AFTER_RENAMES: '1' } });
+    expect(r.signal, String(r.stderr)).toBe('SIGKILL');
+    expect(readFileSync(join(d, 'compare.json'), 'utf8')).toBe('{"new": true}\n'); // mixed, as the hook meant
+    expect(readFileSync(join(d, 'compare.md'), 'utf8')).toBe('old md\n');
+    expect(tree(d)).toContain(JOURNAL);
+    recoverOut(d);
+    for (const [f, b] of before) expect(readFileSync(join(d, f), 'utf8')).toBe(b);
+    expect(tree(d)).toEqual(['compare.json', 'compare.md', 'gallery']); // no journal, temporaries or backups
+  });
+
+  it('swapped but not committed: rollBack() (or the next run, if the process died) restores the previous report; commit() keeps the new one', () => {
+    const { d, before } = oldReport();
+    const s = swapAll(newFiles(d));
+    expect(readFileSync(join(d, 'compare.md'), 'utf8')).toBe('new md\n');
+    s.rollBack();
+    for (const [f, b] of before) expect(readFileSync(join(d, f), 'utf8')).toBe(b);
+    expect(tree(d)).toEqual(['compare.json', 'compare.md', 'gallery']);
+    const t = swapAll(newFiles(d));
+    t.commit();
+    t.rollBack(); // too late: nothing happens
+    expect(readFileSync(join(d, 'compare.md'), 'utf8')).toBe('new md\n');
+    expect(tree(d)).toEqual(['compare.json', 'compare.md', 'gallery', 'gallery/test-1.png']);
+  });
+
+  it('leftovers of interrupted runs are removed; files of the user that look alike are not', () => {
+    const d = fresh();
+    mkdirSync(join(d, 'gallery'));
+    const ours = ['.compare.md.mnd-1a2-abc123.tmp', '.compare.json.mnd-zz-q1w2e3.old.tmp', 'gallery/.test-4.png.mnd-9-xyz987.tmp'];
+    const theirs = ['notes.tmp', '.compare.md.tmp', 'gallery/test-4.png'];
+    for (const f of [...ours, ...theirs]) writeFileSync(join(d, f), '');
+    recoverOut(d);
+    expect(tree(d)).toEqual(['.compare.md.tmp', 'gallery', 'gallery/test-4.png', 'notes.tmp']);
+  });
+
+  it('lockOut: a folder held by a living process is refused with its pid; a stale lock is taken over', () => {
+    const d = fresh();
+    const holder = spawn('sleep', ['30']);
+    try {
+      writeFileSync(join(d, LOCK), `${holder.pid}\n`);
+      expectUserError(() => lockOut(d), `output folder ${d}`, `another run (pid ${holder.pid}) is writing a report there`);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    const dead = spawnSync('true').pid!;
+    writeFileSync(join(d, LOCK), `${dead}\n`);
+    lockOut(d);
+    expect(readFileSync(join(d, LOCK), 'utf8')).toBe(`${process.pid}\n`);
+    const created = join(fresh(), 'a', 'b');
+    lockOut(created); // a folder that did not exist is created for the lock (and removed at exit if left empty)
+    expect(tree(created)).toEqual([LOCK]);
   });
 });
