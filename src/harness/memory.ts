@@ -27,6 +27,8 @@ export interface PlanShape {
   threads: number;
   probe: number;
   agreementPoints: number;
+  epochs: number;
+  iterations?: number;
   limit?: number;
   testLimit?: number;
 }
@@ -64,9 +66,12 @@ export function estimateMemory(plan: PlanShape, train: number, test: number): Me
   // a batch's activations, forward and backward (three arrays per layer), float32 in tfjs, plus its input
   const activations = batch * (3 * widths * f32 + INPUT * f32);
   const threads = plan.threads * (THREAD_BASE + params * 2 * f64);
-  const snapshots = plan.trainers.length * SNAPSHOTS * params * f32;
+  const steps = plan.iterations ?? plan.epochs * Math.max(1, Math.floor(m / batch));
+  const snapshots = plan.trainers.length * Math.min(SNAPSHOTS, steps) * params * f32;
   const probe = Math.min(plan.probe, m);
-  const agreement = params * (3 * 2 * f32 + 2 * f64) + probe * widths * 3 * (3 * f32 + f64);
+  // the hand-written and SIMD gradients each with float64 sums (two sets) and float32 parameters and
+  // gradients, tfjs with three float32 copies, the float64 reference with three float64 copies
+  const agreement = params * (2 * (2 * f64 + 2 * f32) + 3 * f32 + 3 * f64) + probe * widths * 3 * (3 * f32 + f64);
   const data = 2 * (m + n) * (INPUT * f32 + 1);
   const parts = { data, trainer: trainerState + activations, threads, snapshots, agreement };
   return { bytes: Object.values(parts).reduce((a, b) => a + b, 0), params, parts };
