@@ -257,7 +257,13 @@ export interface Swapped {
 const pending = new Set<Swapped>();
 // A process that exits (a second Ctrl-C, an error) before a swap was committed puts the old report back.
 process.on('exit', () => {
-  for (const s of pending) s.rollBack();
+  for (const s of pending) {
+    try {
+      s.rollBack();
+    } catch {
+      // the journal is still there: the next run into the folder restores the previous report
+    }
+  }
 });
 
 /**
