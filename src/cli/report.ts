@@ -1,24 +1,25 @@
 /** `npm run report -- [results.json] [--out report.md]`: re-render a results JSON without training. */
-import './main.ts'; // first: it installs the SIGINT/SIGTERM handlers before the slow imports (tfjs)
-import { checkOutDir } from '../results/files.ts';
+import { checkpoint } from './main.ts'; // first: it takes over the SIGINT/SIGTERM handlers before the slow imports
+import { checkOutDir, JOURNAL, lockOut } from '../results/files.ts';
+import { checkOutputs, dataInputs } from '../harness/paths.ts';
+import { readResults } from '../results/results-file.ts';
 import { GALLERY_DIR } from '../report/gallery.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { loadDataset } from '../data/index.ts';
-import { RESULTS_SCHEMA, RESULTS_VERSION, type Results } from '../results/results.ts';
 import { planData } from '../harness/data.ts';
-import { writeCompareReport } from '../report/write.ts';
+import { swapCompareReport } from '../report/write.ts';
 import { parseFlags } from './flags.ts';
 import { EXIT, main } from './main.ts';
 
 const HELP = `npm run report -- [RESULTS_JSON] [--out DIR]
 
 Re-renders compare.md and its gallery images from a results JSON (default reports/compare.json),
-without training.
+without training. The JSON must be a regular file that follows src/results/results.schema.json.
   --out DIR    where to write (default: the JSON's folder)`;
 
-await main(async () => {
+await main(async (signal) => {
   const a = parseFlags(process.argv.slice(2), ['out'], [], true);
   if (a.values.help) {
     process.stdout.write(HELP + '\n');
@@ -26,21 +27,29 @@ await main(async () => {
   }
   if (a.positionals.length > 1) throw new UserError('give one results JSON file');
   const file = a.positionals[0] ?? join('reports', 'compare.json');
-  let results: Results;
-  try {
-    results = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
-  }
-  if (results?.schema !== RESULTS_SCHEMA || results.version !== RESULTS_VERSION) {
-    throw new UserError(`${file}: not a ${RESULTS_SCHEMA} v${RESULTS_VERSION} file (schema ${results?.schema}, version ${results?.version})`);
-  }
+  // a run killed between its renames left a journal beside the JSON: put its previous report back first
+  if (existsSync(join(dirname(file), JOURNAL))) lockOut(dirname(file));
+  const results = readResults(file);
   const out = a.values.out ?? dirname(file);
+  checkOutputs(
+    [{ path: file, role: 'the results JSON' }, ...dataInputs(results.plan.data)],
+    [{ path: join(out, 'compare.md'), role: 'the report file' }],
+    [{ dir: join(out, GALLERY_DIR), names: /^test-\d+\.png$/, role: 'its gallery images' }],
+  );
   checkOutDir(out, ['compare.md', `${GALLERY_DIR}/`]);
+  lockOut(out);
   // the gallery's pixels come from the data set the results were made with
   const test = planData(results.plan, loadDataset({ data: results.plan.data, seed: results.plan.seeds[0] })).test;
   if (test.m !== results.dataset.test) throw new UserError(`${file}: was made on ${results.dataset.test} test images, the data set now has ${test.m}`);
-  const written = writeCompareReport(results, test, out, { json: false });
-  process.stdout.write(`wrote ${written.at(-1)} (and ${written.length - 1} gallery images)\n`);
+  await checkpoint(signal);
+  const swapped = swapCompareReport(results, test, out, { json: false });
+  try {
+    await checkpoint(signal);
+  } catch (e) {
+    swapped.rollBack();
+    throw e;
+  }
+  swapped.commit();
+  process.stdout.write(`wrote ${swapped.paths.at(-1)} (and ${swapped.paths.length - 1} gallery images)\n`);
   return EXIT.ok;
 });

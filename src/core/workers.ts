@@ -39,6 +39,11 @@ export interface Isolate<Req, Rep> {
    * worker has failed or exits first.
    */
   request<T>(msg: Req, onReply: (reply: Rep, resolve: (v: T) => void, reject: (e: Error) => void) => void): Promise<T>;
+  /**
+   * Ends the worker wherever it is (inside one long step, say): a pending request rejects with `reason`,
+   * and so does every later one.
+   */
+  terminate(reason: Error): void;
   dispose(): void;
 }
 
@@ -71,6 +76,10 @@ export function startIsolate<Req, Rep>(moduleUrl: string, name: string, boot: ob
       } finally {
         port1.unref();
       }
+    },
+    terminate(reason) {
+      failed = reason;
+      void worker.terminate();
     },
     dispose() {
       port1.close();

@@ -53,7 +53,13 @@ export function createScratchIsolate(data: Dataset, curveTrain: Batch): ScratchI
   const iso = startIsolate<Request, Reply>(import.meta.url, 'scratch isolate', boot);
   return {
     async train(id, plan, seed, init, opts, o) {
-      const onAbort = () => iso.post({ type: 'abort' });
+      opts.signal?.throwIfAborted();
+      // Told to stop: the worker may be inside one long step or evaluation (a wide network) and would see
+      // the request only when it ends, so it is terminated, which interrupts it wherever it is.
+      const onAbort = () => {
+        iso.post({ type: 'abort' });
+        iso.terminate(new Error('interrupted'));
+      };
       opts.signal?.addEventListener('abort', onAbort);
       try {
         const { unlabelled: want, ...rest } = o;

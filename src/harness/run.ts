@@ -188,7 +188,10 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
       const probeMasks = usesDropout(rp.keep) ? maskStream(seed, rp.layers, rp.keep, 'probe').masks(0, m) : undefined;
       const along = (snaps.get('scratch-gd') ?? snaps.get('scratch-adam'))?.entries();
       const points = along ? spread([...along], rp.agreementPoints) : [];
-      for (const [step, p] of [[0, init] as [number, Params], ...points]) agreementPoints.push(await agreementAt(seed, step, p, probe, probeMasks, rp));
+      for (const [step, p] of [[0, init] as [number, Params], ...points]) {
+        opts.signal?.throwIfAborted();
+        agreementPoints.push(await agreementAt(seed, step, p, probe, probeMasks, rp));
+      }
 
       // Trajectory drift between twins: a hand-written trainer and its tfjs (or plain-TS) counterpart, same math, batches, masks, α.
       for (const [a, b] of TWINS) {

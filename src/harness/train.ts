@@ -106,8 +106,10 @@ export async function trainOne(t: Trainer, where: string, id: TrainerId, plan: R
     const warm = makeSchedule(data.train, seed, spec);
     const warmMasks = masksOf();
     const warmupSteps = Math.min(WARMUP_STEPS, steps);
+    opts.onProgress?.({ label: o.label, done: 0, total: steps }); // a run has started (its first step may be long)
     await t.load(init);
     for (let s = 0; s < warmupSteps; s++) {
+      opts.signal?.throwIfAborted();
       const b = warm.batch(s);
       await t.step(b, warmMasks?.masks(s, b.m));
     }
@@ -163,6 +165,7 @@ export async function trainOne(t: Trainer, where: string, id: TrainerId, plan: R
     let gallery: Run['gallery'];
     let unlabelled: Uint8Array | undefined;
     if (!diverged) {
+      opts.signal?.throwIfAborted(); // before the evaluation, which may be long
       if (o.unlabelled) unlabelled = await t.predict(o.unlabelled.x, o.unlabelled.m);
       const testPred = await t.predict(data.test.x, data.test.m);
       final = { trainAcc: accuracy(await t.predict(data.train.x, data.train.m), data.train.y), testAcc: accuracy(testPred, data.test.y) };

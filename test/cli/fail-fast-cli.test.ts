@@ -119,7 +119,7 @@ describe.concurrent('--out that cannot take the report: refused before any train
   it('npm run report: --out that is a file, before the data is loaded', async () => {
     const d = tmp();
     const json = join(d, 'compare.json');
-    writeFileSync(json, JSON.stringify({ schema: RESULTS_SCHEMA, version: RESULTS_VERSION })); // all that is read before --out is checked
+    writeFileSync(json, readFileSync(join(root, 'reports', 'compare.json'))); // a valid results JSON: it is checked before --out
     const f = join(d, 'out.txt');
     writeFileSync(f, '');
     expectOneError(await cli('src/cli/report.ts', [json, '--out', f]), f, 'is a file, not a folder');

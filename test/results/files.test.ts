@@ -6,7 +6,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { checkOutDir, writeAllAtomic } from '../../src/results/files.ts';
+import { spawn, spawnSync } from 'node:child_process';
+import { checkOutDir, JOURNAL, LOCK, lockOut, recoverOut, swapAll, writeAllAtomic } from '../../src/results/files.ts';
 import { expectUserError } from '../data/util.ts';
 
 // renameSync fails for destinations this predicate accepts (none by default), like a rename that hits
@@ -84,36 +85,14 @@ describe('checkOutDir: before any work, --out must be a folder we can write the 
     expectUserError(() => checkOutDir(g, ['gallery/test-7.png']), join(g, 'gallery', 'test-7.png'), 'is a folder');
   });
 
-  it('a symbolic link to a file passes, and the rename replaces the link, not the file it points to', () => {
+  it('a symbolic link where a report file goes, even to a file: refused (the rename would replace the link)', () => {
     const d = fresh();
-    const target = join(d, 'elsewhere.md'), link = join(d, 'compare.md');
-    writeFileSync(target, 'kept\n');
-    symlinkSync(target, link);
-    checkOutDir(d, REPORT);
-    expect(tree(d)).toEqual(['compare.md', 'elsewhere.md']); // the check changed nothing
-    expect(lstatSync(link).isSymbolicLink()).toBe(true);
-    writeAllAtomic([{ path: link, data: 'new md\n' }, { path: join(d, 'compare.json'), data: '{}\n' }]);
-    expect(lstatSync(link).isFile()).toBe(true); // a regular file now, no longer the link
-    expect(readFileSync(link, 'utf8')).toBe('new md\n');
-    expect(readFileSync(target, 'utf8')).toBe('kept\n'); // what the link pointed to is untouched
-    expect(tree(d)).toEqual(['compare.json', 'compare.md', 'elsewhere.md']);
-  });
-
-  it('a symbolic link replaced by a rename before a later rename fails: the link is back, byte for byte', () => {
-    const d = fresh();
-    const target = join(d, 'elsewhere.md'), link = join(d, 'compare.md'), json = join(d, 'compare.json');
-    const old = { target: Buffer.from('kept\n'), json: Buffer.from('{"old": true}\n') };
-    writeFileSync(target, old.target);
-    writeFileSync(json, old.json);
-    symlinkSync(target, link);
-    renameFault.failFor = (dest) => dest === json; // compare.md (the link) is renamed first, then this fails
-    expectUserError(() => writeAllAtomic([{ path: link, data: 'new md\n' }, { path: json, data: '{"new": true}\n' }]), `cannot write ${json}`, 'EIO', 'the previous files were restored');
-    expect(lstatSync(link).isSymbolicLink()).toBe(true);
-    expect(readlinkSync(link)).toBe(target);
-    expect(readFileSync(link).equals(old.target)).toBe(true);
-    expect(readFileSync(target).equals(old.target)).toBe(true);
-    expect(readFileSync(json).equals(old.json)).toBe(true);
-    expect(tree(d)).toEqual(['compare.json', 'compare.md', 'elsewhere.md']); // no temporaries or backups left
+    writeFileSync(join(d, 'elsewhere.md'), '');
+    symlinkSync(join(d, 'elsewhere.md'), join(d, 'compare.md'));
+    expectUserError(() => checkOutDir(d, REPORT), join(d, 'compare.md'), 'is a symbolic link');
+    expectUserError(() => writeAllAtomic([{ path: join(d, 'compare.md'), data: 'new' }]), `cannot write ${join(d, 'compare.md')}`, 'is a symbolic link');
+    expect(readFileSync(join(d, 'elsewhere.md'), 'utf8')).toBe('');
+    expect(tree(d)).toEqual(['compare.md', 'elsewhere.md']);
   });
 });
 
@@ -173,5 +152,80 @@ describe('writeAllAtomic: every file or none', () => {
     expect(readFileSync(join(d, 'compare.md'), 'utf8')).toBe('old md\n');
     expect(readFileSync(join(d, 'compare.json'), 'utf8')).toBe('{"old": true}\n');
     expect(tree(d)).toEqual(['compare.json', 'compare.md', 'gallery']);
+  });
+});
+
+describe('one report, one unit: the journal, the leftovers, the lock', () => {
+  const oldReport = (): { d: string; before: Map<string, string> } => {
+    const d = fresh();
+    const before = new Map([
+      ['compare.md', 'old md\n'],
+      ['compare.json', '{"old": true}\n'],
+    ]);
+    for (const [f, b] of before) writeFileSync(join(d, f), b);
+    return { d, before };
+  };
+  const newFiles = (d: string) => [
+    { path: join(d, 'compare.json'), data: '{"new": true}\n' },
+    { path: join(d, 'gallery', 'test-1.png'), data: Uint8Array.from([1, 2, 3]) },
+    { path: join(d, 'compare.md'), data: 'new md\n' },
+  ];
+
+  it('a process killed (SIGKILL) after its first rename: the journal lets recoverOut put the previous report back', () => {
+    const { d, before } = oldReport();
+    // a child process writes the report and is killed by the test hook right after its first rename
+    const script = `import { writeAllAtomic } from './src/results/files.ts';
+      const d = ${JSON.stringify(d)};
+      writeAllAtomic([{ path: d + '/compare.json', data: '{"new": true}\\n' }, { path: d + '/gallery/test-1.png', data: 'png' }, { path: d + '/compare.md', data: 'new md\\n' }]);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url).pathname, env: { ...process.env, MNIST_DUEL_TEST_KILL_AFTER_RENAMES: '1' } });
+    expect(r.signal, String(r.stderr)).toBe('SIGKILL');
+    expect(readFileSync(join(d, 'compare.json'), 'utf8')).toBe('{"new": true}\n'); // mixed, as the hook meant
+    expect(readFileSync(join(d, 'compare.md'), 'utf8')).toBe('old md\n');
+    expect(tree(d)).toContain(JOURNAL);
+    recoverOut(d);
+    for (const [f, b] of before) expect(readFileSync(join(d, f), 'utf8')).toBe(b);
+    expect(tree(d)).toEqual(['compare.json', 'compare.md', 'gallery']); // no journal, temporaries or backups
+  });
+
+  it('swapped but not committed: rollBack() (or the next run, if the process died) restores the previous report; commit() keeps the new one', () => {
+    const { d, before } = oldReport();
+    const s = swapAll(newFiles(d));
+    expect(readFileSync(join(d, 'compare.md'), 'utf8')).toBe('new md\n');
+    s.rollBack();
+    for (const [f, b] of before) expect(readFileSync(join(d, f), 'utf8')).toBe(b);
+    expect(tree(d)).toEqual(['compare.json', 'compare.md', 'gallery']);
+    const t = swapAll(newFiles(d));
+    t.commit();
+    t.rollBack(); // too late: nothing happens
+    expect(readFileSync(join(d, 'compare.md'), 'utf8')).toBe('new md\n');
+    expect(tree(d)).toEqual(['compare.json', 'compare.md', 'gallery', 'gallery/test-1.png']);
+  });
+
+  it('leftovers of interrupted runs are removed; files of the user that look alike are not', () => {
+    const d = fresh();
+    mkdirSync(join(d, 'gallery'));
+    const ours = ['.compare.md.mnd-1a2-abc123.tmp', '.compare.json.mnd-zz-q1w2e3.old.tmp', 'gallery/.test-4.png.mnd-9-xyz987.tmp'];
+    const theirs = ['notes.tmp', '.compare.md.tmp', 'gallery/test-4.png'];
+    for (const f of [...ours, ...theirs]) writeFileSync(join(d, f), '');
+    recoverOut(d);
+    expect(tree(d)).toEqual(['.compare.md.tmp', 'gallery', 'gallery/test-4.png', 'notes.tmp']);
+  });
+
+  it('lockOut: a folder held by a living process is refused with its pid; a stale lock is taken over', () => {
+    const d = fresh();
+    const holder = spawn('sleep', ['30']);
+    try {
+      writeFileSync(join(d, LOCK), `${holder.pid}\n`);
+      expectUserError(() => lockOut(d), `output folder ${d}`, `another run (pid ${holder.pid}) is writing a report there`);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    const dead = spawnSync('true').pid!;
+    writeFileSync(join(d, LOCK), `${dead}\n`);
+    lockOut(d);
+    expect(readFileSync(join(d, LOCK), 'utf8')).toBe(`${process.pid}\n`);
+    const created = join(fresh(), 'a', 'b');
+    lockOut(created); // a folder that did not exist is created for the lock (and removed at exit if left empty)
+    expect(tree(created)).toEqual([LOCK]);
   });
 });
