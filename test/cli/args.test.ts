@@ -78,7 +78,7 @@ describe('compare flags', () => {
     [['--keep', '0x1'], /--keep: '0x1' is not a keep probability/],
     [['--epochs', ' 5'], /--epochs must be a positive integer, got ' 5'/],
     [['--epochs', '1e3'], /--epochs must be a positive integer, got '1e3'/],
-    [['--threads', ' 0'], /--threads must be a positive integer/],
+    [['--threads', ' 0'], /--threads must be an integer in 0..64, got ' 0'/],
     // a flag given twice: an error, not the last one silently
     [['--lr', '0.1', '--lr', '0.2'], /--lr is given more than once/],
     [['--data=a', '--data', 'b'], /--data is given more than once/],
