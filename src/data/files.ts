@@ -7,6 +7,7 @@
  * ends. Why a bound: a small .gz can inflate to gigabytes (a "gzip bomb"), so the readers say how much
  * content they expect, content is streamed in pieces (a .gz inflated as it is read), and it stops at the bound.
  */
+import { fileKind } from '../core/files.ts';
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { constants as Z, gunzipSync } from 'node:zlib';
@@ -55,17 +56,7 @@ export interface DataFile {
   head: Buffer; // the first (up to 64 KiB) bytes on disk
 }
 
-/** What a file that is not a regular file is, in words. */
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
-const notRegular = (file: string, st: Stats) => new UserError(`${file}: is ${kindOf(st)}, expected a regular file`);
+const notRegular = (file: string, st: Stats) => new UserError(`${file}: is ${fileKind(st)}, expected a regular file`);
 
 function fsError(file: string, e: unknown): UserError {
   const code = (e as NodeJS.ErrnoException).code;

@@ -6,6 +6,7 @@
  * symbolic link to it). An output must also be something the report may replace: absent or a regular
  * file — never a folder, a device, a FIFO, a socket or a symbolic link (`/dev/stdout`). Every problem is one UserError naming both paths.
  */
+import { fileKind } from '../core/files.ts';
 import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../core/errors.ts';
@@ -59,14 +60,6 @@ function identity(path: string): Identity {
   return { entry, target: st ? entryOf(path) : entry, file: st ? `${st.dev}:${st.ino}` : null };
 }
 
-function kind(st: Stats): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  return 'not a regular file';
-}
-
 /**
  * An output must be absent or a regular file. Not a symbolic link either, even to a regular file: the
  * report's rename would replace the link itself (`/dev/stdout` with stdout sent to a file is such a link).
@@ -76,10 +69,10 @@ function checkReplaceable(o: PathUse): void {
   if (l === null || l.isFile()) return;
   if (l.isSymbolicLink()) {
     const t = statOrNull(o.path, true);
-    const to = t === null ? 'nothing' : t.isFile() ? 'a file' : kind(t);
+    const to = t === null ? 'nothing' : fileKind(t);
     throw new UserError(`${o.role} ${o.path}: is a symbolic link (to ${to}); the report only replaces regular files: give the path of a file`);
   }
-  throw new UserError(`${o.role} ${o.path}: is ${kind(l)}; the report only replaces regular files`);
+  throw new UserError(`${o.role} ${o.path}: is ${fileKind(l)}; the report only replaces regular files`);
 }
 
 function same(a: Identity, b: Identity): boolean {

@@ -8,6 +8,7 @@
  *
  * checkOutDir is the preflight: run before any work, it finds the problems a write would hit at the end.
  */
+import { fileKind } from '../core/files.ts';
 import {
   copyFileSync,
   closeSync,
@@ -63,15 +64,6 @@ function why(e: unknown): string {
   return WHY[code] ? `${code}: ${WHY[code]}` : code;
 }
 
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFile()) return 'a file';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  return 'not a regular file';
-}
-
 /** stat, or null if nothing is there (ENOENT, or ENOTDIR: a file where a folder of the path should be). */
 function statOrNull(path: string, what: string): Stats | null {
   try {
@@ -102,7 +94,7 @@ export function checkOutDir(dir: string, files: readonly string[] = []): void {
       ast = statOrNull(a, 'output folder');
     }
     if (ast === null) throw new UserError(`cannot create the output folder ${dir}: no part of the path exists`);
-    if (!ast.isDirectory()) throw new UserError(`cannot create the output folder ${dir}: ${a} is ${kindOf(ast)}, not a folder`);
+    if (!ast.isDirectory()) throw new UserError(`cannot create the output folder ${dir}: ${a} is ${fileKind(ast)}, not a folder`);
     let probe: string;
     try {
       probe = mkdtempSync(join(a, '.mnist-duel-probe-'));
@@ -112,7 +104,7 @@ export function checkOutDir(dir: string, files: readonly string[] = []): void {
     rmdirSync(probe);
     return;
   }
-  if (!st.isDirectory()) throw new UserError(`output folder ${dir}: is ${kindOf(st)}, not a folder`);
+  if (!st.isDirectory()) throw new UserError(`output folder ${dir}: is ${fileKind(st)}, not a folder`);
   const probe = join(dir, `.mnist-duel-probe-${process.pid}.tmp`);
   try {
     const fd = openSync(probe, 'wx');
@@ -132,8 +124,8 @@ export function checkOutDir(dir: string, files: readonly string[] = []): void {
       const pst = statOrNull(p, 'report file');
       if (pst === null) break; // nothing there: it will be created
       const mustBeFolder = i < parts.length - 1 || rel.endsWith('/');
-      if (mustBeFolder && !pst.isDirectory()) throw new UserError(`output folder ${dir}: ${p} is ${kindOf(pst)}, where the report needs a folder`);
-      if (!mustBeFolder && !pst.isFile()) throw new UserError(`output folder ${dir}: ${p} is ${kindOf(pst)}, where the report writes a file`);
+      if (mustBeFolder && !pst.isDirectory()) throw new UserError(`output folder ${dir}: ${p} is ${fileKind(pst)}, where the report needs a folder`);
+      if (!mustBeFolder && !pst.isFile()) throw new UserError(`output folder ${dir}: ${p} is ${fileKind(pst)}, where the report writes a file`);
       if (!mustBeFolder && lstatSync(p).isSymbolicLink()) throw new UserError(`output folder ${dir}: ${p} is a symbolic link, where the report writes a file (it would replace the link)`);
     }
   }
@@ -152,7 +144,7 @@ function checkDestination(path: string): void {
     throw new UserError(`cannot write ${path}: ${why(e)}`); // e.g. ENOTDIR: a file where a folder of the path should be
   }
   if (st.isSymbolicLink()) throw new UserError(`cannot write ${path}: it is a symbolic link, not a file`);
-  if (!st.isFile()) throw new UserError(`cannot write ${path}: it is ${kindOf(st)}, not a file`);
+  if (!st.isFile()) throw new UserError(`cannot write ${path}: it is ${fileKind(st)}, not a file`);
 }
 
 // ---- one report, one unit ----

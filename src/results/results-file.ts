@@ -8,6 +8,7 @@
  * gallery's and the mistakes' indices are test images that exist. Every refusal is one UserError naming
  * the file and the first offending field.
  */
+import { fileKind } from '../core/files.ts';
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -16,14 +17,6 @@ import { RESULTS_SCHEMA, RESULTS_VERSION, type Results } from './results.ts';
 
 /** A results JSON is a few hundred KB (a sweep of many seeds a few MB); anything past this is not one. */
 export const RESULTS_MAX_BYTES = 64 * 2 ** 20;
-
-function kind(st: Stats): string {
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  return 'not a regular file';
-}
 
 /** The bytes of a regular file of at most `max` bytes; never blocks on a FIFO, never reads past max. */
 function readRegular(file: string, max: number): Buffer {
@@ -34,7 +27,7 @@ function readRegular(file: string, max: number): Buffer {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`${file}: ${code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file' : `cannot read it (${code})`}`);
   }
-  if (!st.isFile()) throw new UserError(`${file}: is ${kind(st)}, not a results JSON file`);
+  if (!st.isFile()) throw new UserError(`${file}: is ${fileKind(st)}, not a results JSON file`);
   if (st.size > max) throw new UserError(`${file}: ${st.size} bytes, more than a results JSON can be (${max} bytes)`);
   let fd: number;
   try {
@@ -44,7 +37,7 @@ function readRegular(file: string, max: number): Buffer {
   }
   try {
     const fst = fstatSync(fd);
-    if (!fst.isFile()) throw new UserError(`${file}: is ${kind(fst)}, not a results JSON file`);
+    if (!fst.isFile()) throw new UserError(`${file}: is ${fileKind(fst)}, not a results JSON file`);
     const buf = Buffer.alloc(Math.min(fst.size, max) + 1);
     let n = 0;
     for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;

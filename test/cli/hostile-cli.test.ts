@@ -195,8 +195,8 @@ describe('npm run report validates its JSON: one error line, exit 2, nothing wri
     writeFileSync(join(d, 'far.json'), JSON.stringify(base));
     const out = join(tmp(), 'reports');
     const report = (f: string) => cli('src/cli/report.ts', [f, '--out', out]);
-    expectOneError(await report(join(d, 'fifo.json')), 'is a FIFO, not a results JSON file');
-    expectOneError(await report('/dev/zero'), '/dev/zero: is a device');
+    expectOneError(await report(join(d, 'fifo.json')), 'is a FIFO (named pipe), not a results JSON file');
+    expectOneError(await report('/dev/zero'), '/dev/zero: is a character device');
     expectOneError(await report(join(d, 'no-runs.json')), 'runs is missing');
     expectOneError(await report(join(d, 'far.json')), 'gallery.indices[0] 1000000000 is not a test image');
     expect(existsSync(out)).toBe(false);

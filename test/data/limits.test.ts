@@ -74,7 +74,7 @@ describe('only regular files are read', () => {
     const f = join(d, 't10k-images-idx3-ubyte');
     execFileSync('rm', [f]);
     mkdirSync(f);
-    expectUserError(() => loadDataset({ data: d }), f, 'is a directory', 'expected a regular file');
+    expectUserError(() => loadDataset({ data: d }), f, 'is a folder', 'expected a regular file');
     const sock = join(d, 'train.csv');
     const server = createServer();
     servers.push(server);

@@ -55,9 +55,9 @@ describe('checkOutputs', () => {
     writeFileSync(join(d, 'real.csv'), '');
     symlinkSync(join(d, 'real.csv'), join(d, 'file-link.csv'));
     symlinkSync(join(d, 'nowhere'), join(d, 'dangling.csv'));
-    expectUserError(() => checkOutputs([], [out('/dev/null', '--submission')]), '--submission /dev/null', 'is a device');
+    expectUserError(() => checkOutputs([], [out('/dev/null', '--submission')]), '--submission /dev/null', 'is a character device');
     expectUserError(() => checkOutputs([], [out(join(d, 'folder.md'))]), 'is a folder');
-    expectUserError(() => checkOutputs([], [out(join(d, 'null.csv'))]), 'is a symbolic link (to a device)');
+    expectUserError(() => checkOutputs([], [out(join(d, 'null.csv'))]), 'is a symbolic link (to a character device)');
     expectUserError(() => checkOutputs([], [out(join(d, 'file-link.csv'))]), 'is a symbolic link (to a file)');
     expectUserError(() => checkOutputs([], [out(join(d, 'dangling.csv'))]), 'is a symbolic link (to nothing)');
     expectUserError(() => checkOutputs([], [out('/dev/stdout')]), 'is a symbolic link');

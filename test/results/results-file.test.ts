@@ -30,8 +30,8 @@ describe('readResults', () => {
   it('not a regular file: a FIFO (no hang), /dev/zero (no endless read), a folder, /dev/stdin; a missing file', () => {
     const fifo = join(dir, 'fifo.json');
     execFileSync('mkfifo', [fifo]);
-    expectUserError(() => readResults(fifo), fifo, 'is a FIFO, not a results JSON file');
-    expectUserError(() => readResults('/dev/zero'), '/dev/zero', 'is a device');
+    expectUserError(() => readResults(fifo), fifo, 'is a FIFO (named pipe), not a results JSON file');
+    expectUserError(() => readResults('/dev/zero'), '/dev/zero', 'is a character device');
     mkdirSync(join(dir, 'folder.json'));
     expectUserError(() => readResults(join(dir, 'folder.json')), 'is a folder');
     expectUserError(() => readResults(join(dir, 'missing.json')), 'no such file');
