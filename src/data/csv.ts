@@ -3,17 +3,21 @@
  * `label,p0,...,p783` with integer pixels 0..255; or Kaggle's unlabelled test.csv, the same without the
  * label column (`pixel0,...,pixel783`). Parsed straight from the bytes: a fast loop for good rows, and a
  * slow re-read of just the offending line to word the error when a row is bad. The file is streamed
- * (a .gz inflated as it is read): a CSV may be at most 1 GiB, raw or after gunzip (Kaggle's train.csv is
+ * (a .gz inflated as it is read): a CSV may be at most 449 MiB (MAX_CSV_BYTES), raw or after gunzip (Kaggle's train.csv is
  * 76 MB), its lines at most 64 KiB, and its rows at most the ImageBudget (blank lines are not rows).
  */
 import { UserError } from '../core/errors.ts';
 import { INPUT } from '../core/types.ts';
-import { GiB, ImageBudget, contentHead, formatBytes, streamContent, withDataFile } from './files.ts';
+import { ImageBudget, MAX_IMAGES, MiB, contentHead, formatBytes, streamContent, withDataFile } from './files.ts';
 
-/** The most bytes a CSV may have, raw or after gunzip (counted as it is inflated). */
-export const MAX_CSV_BYTES = GiB;
 /** The longest line accepted: a row takes at most 3,138 bytes, a header with quotes and spaces a few more. */
 export const MAX_CSV_LINE = 64 * 1024;
+/**
+ * The most bytes a CSV may have, raw or after gunzip (counted as it is inflated): what MAX_IMAGES rows of
+ * the longest form (`255,` 785 times) and a header can take, rounded up to a MiB: 449 MiB. A file past it
+ * holds something else (blank lines, say), and is refused after inflating no more than that.
+ */
+export const MAX_CSV_BYTES = Math.ceil((MAX_IMAGES * (2 + 4 * INPUT) + MAX_CSV_LINE) / MiB) * MiB;
 
 const HEADER = 'label,pixel0,...,pixel783';
 const UNLABELLED_HEADER = 'pixel0,...,pixel783';

@@ -153,13 +153,13 @@ describe('IDX: the header fixes the size; nothing beyond it is read or inflated'
   });
 });
 
-describe('CSV: at most 1 GiB, raw or after gunzip', () => {
-  it('a raw CSV over 1 GiB is refused from stat', () => {
+describe('CSV: at most 449 MiB (150,000 rows of the longest form), raw or after gunzip', () => {
+  it('a raw CSV over 449 MiB is refused from stat', () => {
     const d = subdir();
     const f = join(d, 'train.csv');
     writeFileSync(f, CSV_HEADER + '\n');
     truncateSync(f, 1.5 * 2 ** 30); // sparse
-    const ms = timed(() => expectUserError(() => loadDataset({ data: f }), f, 'too large for a CSV file', 'at most 1 GiB', `found ${1.5 * 2 ** 30} bytes`));
+    const ms = timed(() => expectUserError(() => loadDataset({ data: f }), f, 'too large for a CSV file', 'at most 449 MiB', `found ${1.5 * 2 ** 30} bytes`));
     expect(ms).toBeLessThan(2000);
   });
 
@@ -249,12 +249,12 @@ describe('memory decided by the headers: every size known before the body is kep
     rmSync(f);
   });
 
-  it('a .csv.gz of blank lines inflating past 1 GiB: refused as the inflated bytes reach 1 GiB', async () => {
+  it('a .csv.gz of blank lines inflating past 449 MiB: refused as the inflated bytes reach 449 MiB', async () => {
     const d = subdir();
     const f = join(d, 'train.csv.gz');
     writeGzipRepeat(f, Buffer.from(CSV_HEADER + '\n'), Buffer.alloc(1 << 20, '\n'), 1030); // 1030 MiB of blank lines, 1 MB on disk
     const r = await loadInChild({ data: f });
-    expect(r.error).toBe(`UserError: ${f}: too large for a CSV file: at most 1 GiB is accepted, found more than that after gunzip`);
+    expect(r.error).toBe(`UserError: ${f}: too large for a CSV file: at most 449 MiB is accepted, found more than that after gunzip`);
     expect(r.rssMiB).toBeLessThan(250);
     rmSync(f);
   });
