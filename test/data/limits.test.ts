@@ -221,13 +221,15 @@ describe('memory decided by the headers: every size known before the body is kep
     expect([...csv.y]).toEqual([...labels]);
   });
 
-  it('a 600 MB line with no newline (a sparse file): refused at 64 KiB, without reading on', async () => {
+  it('a 400 MB line with no newline (a sparse file): refused at 64 KiB, without reading on; at 600 MB, from its size', async () => {
     const d = subdir();
     const f = join(d, 'train.csv');
     writeFileSync(f, CSV_HEADER + '\n');
-    truncateSync(f, 600_000_000);
+    truncateSync(f, 400_000_000); // under the 449 MiB bound: the line length refuses it
     const r = await loadInChild({ data: f });
     expect(r.error).toBe(`UserError: ${f}: line 2 is longer than 65536 bytes (a row of 784 pixels takes at most 3138)`);
+    truncateSync(f, 600_000_000); // over it: refused from stat, before reading
+    expect((await loadInChild({ data: f })).error).toBe(`UserError: ${f}: too large for a CSV file: at most 449 MiB is accepted, found 600000000 bytes`);
     expect(r.rssMiB).toBeLessThan(200);
     // the header line too, and a line that is all digits and commas, gzipped
     const g = join(d, 'long.csv.gz');
