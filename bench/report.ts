@@ -164,6 +164,8 @@ const family = (impl: string) => (impl.endsWith('adam') ? 'adam' : 'sgd');
 
 /** `executed`: work counts of the tasks timed in the isolate (their closures ran there, not here). */
 const REF_BACKENDS = ['numpy', 'torch', 'tensorflow'];
+/** The columns filled in once every row is there. */
+const UNDERIVED = { pctCeiling: null, ceilingOf: null, vsTfjsWasm: null, vsNumpy: null, vsTorch: null, vsTfjsNode: null } as const;
 /** Cores a row may use (see BenchRow.cores). */
 export const coresOf = (r: { backend: string; threads: number }): number => (REF_BACKENDS.includes(r.backend) ? r.threads : Math.max(1, r.threads));
 
@@ -200,12 +202,7 @@ export function deriveRows(tasks: TaskSpec[], ms: Map<string, Measurement>, exec
       denseGflops: t.flops === null ? null : t.flops / (x.medianMs * 1e6),
       executedGflops: executedFlops === null ? null : executedFlops / (x.medianMs * 1e6),
       executedFlopsPerCall: counted,
-      pctCeiling: null,
-      ceilingOf: null,
-      vsTfjsWasm: null,
-      vsNumpy: null,
-      vsTorch: null,
-      vsTfjsNode: null,
+      ...UNDERIVED,
     };
   });
   // threaded scratch rows do the same work per call as the calling-thread row of the same suite and size
@@ -268,12 +265,7 @@ function refRow(x: RefRow, backend: 'numpy' | 'torch', threads: number): BenchRo
     denseGflops: flops / (x.medianMs * 1e6),
     executedGflops: flops / (x.medianMs * 1e6),
     executedFlopsPerCall: null,
-    pctCeiling: null,
-    ceilingOf: null,
-    vsTfjsWasm: null,
-    vsNumpy: null,
-    vsTorch: null,
-    vsTfjsNode: null,
+    ...UNDERIVED,
   };
 }
 

@@ -132,7 +132,7 @@ describe('torch reference: the same math as the rest of the project (--check)', 
 describe('torch reference: timing protocol', () => {
   for (const threads of [1, 2]) {
     it.skipIf(noTorch)(`a smoke run on ${threads} thread(s): finite positive times, the batches of the bench, the thread count in effect${skipNote}`, async () => {
-      const budget = { timeMs: 5, minCalls: 2, warmupMs: 0, warmupCalls: 1, warmupEveryRound: true };
+      const budget = { time: 5, iterations: 2, warmupTime: 0, warmupIterations: 1, warmupEveryRound: true };
       const plan = {
         rounds: 1, seed: 1, lr: 0.1, threads, samples: true,
         configs: [
