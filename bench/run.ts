@@ -160,7 +160,8 @@ await main(async (signal) => {
     }
     const native: NativeResult[] = [];
     let nativeInfo: BenchResults['native'] = { skipped: 'left out (--no-native)' };
-    if (args.native) {
+    if (args.native && !args.suites.some((x) => ['forward', 'gradients', 'step'].includes(x))) nativeInfo = { skipped: 'no tfjs task in the suites chosen' };
+    else if (args.native) {
       for (const threads of refThreads) {
         const r = await runNative(
           // a smoke run: batch 64 only (loading TensorFlow takes seconds already)
