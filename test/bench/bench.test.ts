@@ -1,6 +1,6 @@
 // `npm run bench`: the smoke run end to end (every column produced, files written), flags and errors.
 // Timings are never asserted: only that each number is there and is a number.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,17 +18,24 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 const cwd = join(out, 'cwd');
 mkdirSync(cwd);
 const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')).href;
-function bench(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'bench', 'run.ts'), ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/** Runs the bench without blocking this worker's event loop (a long synchronous wait starves vitest's RPC). */
+function bench(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--import', tsx, join(root, 'bench', 'run.ts'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    c.on('error', reject);
+    c.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 describe('npm run bench -- --smoke', () => {
   let res: BenchResults;
   let stdout = '';
 
-  it('runs in seconds and writes bench.json and bench.md', () => {
-    const r = bench('--smoke', '--out', out);
+  it('runs in seconds and writes bench.json and bench.md', async () => {
+    const r = await bench('--smoke', '--out', out);
     // with the native backend installed, TensorFlow's load-time oneDNN note ("…round-off errors…") is not an error
     const tfNote = /^(WARNING: All log messages before absl::InitializeLog\(\).*|I\d{4} .*\] oneDNN custom operations are on\..*)$/gm;
     expect(r.stderr.replace(tfNote, '')).not.toMatch(/error|Error/);
@@ -39,7 +46,7 @@ describe('npm run bench -- --smoke', () => {
     res = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as BenchResults;
     expect(res.schema).toBe('mnist-duel/bench');
     expect(res.plan.smoke).toBe(true);
-  });
+  }, 300_000); // on a machine shared with other jobs, a smoke run with every reference can take minutes
 
   it('times every suite, scratch and tfjs on each backend that initialised, and the ceiling', () => {
     expect(res.backends.map((b) => b.name)).toContain('wasm');
@@ -155,10 +162,10 @@ describe('npm run bench -- --smoke', () => {
     expect(res.environment.node).toBe(process.version);
   });
 
-  it(`without --out, --smoke writes to ${SMOKE_OUT}, never over the full report in reports/`, () => {
+  it(`without --out, --smoke writes to ${SMOKE_OUT}, never over the full report in reports/`, async () => {
     mkdirSync(join(cwd, 'reports'), { recursive: true });
     writeFileSync(join(cwd, 'reports', 'bench.md'), 'the full report\n');
-    const r = bench('--smoke', '--filter', 'data', '--threads', '0', '--no-numpy', '--no-torch', '--no-native');
+    const r = await bench('--smoke', '--filter', 'data', '--threads', '0', '--no-numpy', '--no-torch', '--no-native');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`wrote ${join(SMOKE_OUT, 'bench.md')}`);
     expect(readdirSync(join(cwd, SMOKE_OUT)).sort()).toEqual(['bench.json', 'bench.md']);
@@ -166,9 +173,9 @@ describe('npm run bench -- --smoke', () => {
     expect(readdirSync(join(cwd, 'reports')).sort()).toEqual(['bench.md', 'smoke']);
   });
 
-  it('--filter picks suites (the ceiling is always measured); --threads 0 adds no worker rows', () => {
+  it('--filter picks suites (the ceiling is always measured); --threads 0 adds no worker rows', async () => {
     const dir = join(out, 'filtered');
-    const r = bench('--smoke', '--filter', 'data', '--threads', '0', '--no-numpy', '--no-torch', '--no-native', '--out', dir);
+    const r = await bench('--smoke', '--filter', 'data', '--threads', '0', '--no-numpy', '--no-torch', '--no-native', '--out', dir);
     expect(r.code).toBe(0);
     const f = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as BenchResults;
     expect([...new Set(f.rows.map((x) => x.suite))].sort()).toEqual(['ceiling', 'data']);
@@ -178,16 +185,16 @@ describe('npm run bench -- --smoke', () => {
 });
 
 describe('bench flags', () => {
-  it('--help prints the usage and exits 0', () => {
-    const r = bench('--help');
+  it('--help prints the usage and exits 0', async () => {
+    const r = await bench('--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/npm run bench -- \[flags\]/);
     expect(r.stdout).toMatch(/--filter/);
   });
 
-  it('a bad flag is one line on stderr and exit 2, nothing written', () => {
+  it('a bad flag is one line on stderr and exit 2, nothing written', async () => {
     for (const args of [['--bogus'], ['--filter', 'steps'], ['--threads', 'two'], ['--threads', '1,1'], ['--hidden', '10']]) {
-      const r = bench(...args, '--out', join(out, 'never'));
+      const r = await bench(...args, '--out', join(out, 'never'));
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stderr).toMatch(/^error: /);
@@ -195,11 +202,11 @@ describe('bench flags', () => {
     expect(existsSync(join(out, 'never'))).toBe(false);
   });
 
-  it('--out that is a file is refused before any timing', () => {
+  it('--out that is a file is refused before any timing', async () => {
     const f = join(out, 'a-file');
     writeFileSync(f, 'keep\n');
     const t0 = performance.now();
-    const r = bench('--smoke', '--out', f);
+    const r = await bench('--smoke', '--out', f);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^error: output folder .*a-file: is a file, not a folder/);
