@@ -457,6 +457,7 @@ export function goalValue(g: Goal): string {
   return g.unit === '%' ? `${g.value.toFixed(0)}%` : `${g.value.toFixed(2)}×`;
 }
 
+const threadsText = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
 const fmtSps = (v: number | null) => (v === null ? '—' : Math.round(v).toLocaleString('en-US'));
 
 /** The summary as a markdown table: one row per implementation, two columns (1 core, 2 cores) per configuration. */
@@ -484,15 +485,15 @@ const SUITE_TITLES: Record<string, string> = {
 
 export function renderBench(res: BenchResults): string {
   const e = res.environment;
-  const be = (b: BackendInfo) => `${b.name} (tfjs ${b.tfjsVersion}${b.name === 'wasm' ? `, SIMD ${b.simd ? 'on' : 'off'}, threads ${b.threads ? 'on' : 'off'}` : ''})`;
+  const be = (b: BackendInfo) => `${b.name} (tfjs ${b.tfjsVersion}${b.name === 'wasm' ? `, SIMD ${b.simd ? 'on' : 'off'}, threads ${b.threads ? 'on' : 'off'}` : ''}${b.name === 'tensorflow' ? ', in child processes' : ''})`;
   const p = res.plan;
   const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
   const budget = (b: Budget) => `≥ ${calls(b.iterations)} and ≥ ${b.time} ms per round, warm-up ${calls(b.warmupIterations)}${b.warmupTime ? ` / ${b.warmupTime} ms` : ''}${b.warmupEveryRound ? ' every round' : ' in the first round'}`;
   const np =
     'skipped' in res.numpy
       ? `not timed: ${res.numpy.skipped}`
-      : `python ${res.numpy.python}, numpy ${res.numpy.numpy}, ${res.numpy.blas}${res.numpy.coretype ? ` (kernel: ${res.numpy.coretype})` : ''}; runs on ${res.numpy.runs.map((r) => `${r.threads} (${r.blasThreads ?? '?'} BLAS thread(s) in effect)`).join(', ')} thread(s); ${res.numpy.unset.join(' and ')} removed from its environment`;
-  const th = 'skipped' in res.torch ? `not timed: ${res.torch.skipped}` : `python ${res.torch.python}, torch ${res.torch.torch}; runs on ${res.torch.runs.map((r) => `${r.threads} (intra-op ${r.intraop}, inter-op ${r.interop} in effect)`).join(', ')} thread(s)`;
+      : `python ${res.numpy.python}, numpy ${res.numpy.numpy}, ${res.numpy.blas}${res.numpy.coretype ? ` (kernel: ${res.numpy.coretype})` : ''}; timed on ${res.numpy.runs.map((r) => `${threadsText(r.threads)} (BLAS threads in effect: ${r.blasThreads ?? 'not reported'})`).join(' and on ')}; ${res.numpy.unset.join(' and ')} removed from its environment`;
+  const th = 'skipped' in res.torch ? `not timed: ${res.torch.skipped}` : `python ${res.torch.python}, torch ${res.torch.torch}; timed on ${res.torch.runs.map((r) => `${threadsText(r.threads)} (in effect: intra-op ${r.intraop}, inter-op ${r.interop})`).join(' and on ')}`;
   const nat = 'skipped' in res.native ? `not timed: ${res.native.skipped}` : `one child process per thread count: ${res.native.runs.map((r) => Object.entries(r.env).map(([k, v]) => `${k}=${v ?? 'unset'}`).join(' ')).join('; ')}`;
   const out: string[] = [];
   out.push('# mnist-duel: benchmark', '');
