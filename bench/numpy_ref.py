@@ -61,8 +61,6 @@ Exit status 3 with {"skipped": reason} on stdout: numpy is not importable.
 and writes to OUT, float32: the loss (1 value), the gradients in P's layout, then the weights after one
 SGD step with α = --lr, in P's layout. Stdout: JSON with m and the dtype of every array computed.
 """
-import argparse
-import gzip
 import json
 import os
 import platform
@@ -75,45 +73,26 @@ except ImportError as e:
     print(json.dumps({"skipped": f"numpy is not importable by {sys.executable}: {e}"}))
     sys.exit(3)
 
+from ref_common import Timed, parse_layers, parser, split_params, plan_report, read_idx_bytes, run_rounds, split_paths
+import ref_common
+
 THREAD_VARS = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"]
-MAX_BATCHES = 1024  # as the bench's batchesOf
-CLASSES = 10
+CLASSES = ref_common.CLASSES
 
 
 # ---------------------------------------------------------------------------------------------- data
 
 def read_idx(path):
     """An IDX file of unsigned bytes (raw or .gz) → uint8 array of the shape in its header."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise ValueError(f"{path}: not an IDX file of unsigned bytes")
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def find_idx(data_dir, name):
-    for candidate in (name, name + ".gz"):
-        path = os.path.join(data_dir, candidate)
-        if os.path.exists(path):
-            return path
-    raise FileNotFoundError(f"no {name} (or {name}.gz) in {data_dir}")
+    raw, dims, offset = read_idx_bytes(path)
+    return np.frombuffer(raw, np.uint8, offset=offset).reshape(dims)
 
 
 def load_split(data_dir, prefix):
     """(images m×784 float32 in [0, 1], one sample per row, file order; labels m uint8)."""
-    images = read_idx(find_idx(data_dir, f"{prefix}-images-idx3-ubyte"))
-    labels = read_idx(find_idx(data_dir, f"{prefix}-labels-idx1-ubyte"))
+    images, labels = (read_idx(p) for p in split_paths(data_dir, prefix))
     x = images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
     return x, labels
-
-
-def batches_of(x, y, m):
-    """The first min(1024, N // m) consecutive whole batches, as (X = n0×m view, labels)."""
-    count = max(1, min(MAX_BATCHES, len(y) // m))
-    return [(x[i * m:(i + 1) * m].T, y[i * m:(i + 1) * m]) for i in range(count)]
 
 
 # ------------------------------------------------------------------------------------------- network
@@ -173,9 +152,7 @@ def gradients(params, X, y):
     dZ = As[-1] - one_hot(y, m)
     grads = [None] * len(params)
     for l in reversed(range(len(params))):
-        dW = dZ @ As[l].T / m
-        db = dZ.sum(axis=1, keepdims=True) / m
-        grads[l] = (dW, db)
+        grads[l] = (dZ @ As[l].T / m, dZ.sum(axis=1, keepdims=True) / m)  # (dW_l, db_l)
         if l > 0:
             dZ = (params[l][0].T @ dZ) * (Zs[l - 1] > 0)
     return loss, grads
@@ -275,34 +252,11 @@ def environment():
 
 # ------------------------------------------------------------------------------------------ timing
 
-def parse_layers(s):
-    layers = [int(v) for v in s.split(",")] if isinstance(s, str) else [int(v) for v in s]
-    if len(layers) < 2 or layers[0] != 784 or layers[-1] != CLASSES or min(layers) < 1:
-        raise ValueError(f"layers must run from 784 to {CLASSES}, got {layers}")
-    return layers
-
-
-class Config:
-    """One timed unit of work: its weights, its batches and its samples."""
+class Config(Timed):
+    """One timed unit of work: its weights, its batches and its samples (ref_common.Timed)."""
 
     def __init__(self, spec, data, seed, lr):
-        self.layers = parse_layers(spec["layers"])
-        self.what = spec["what"]
-        if self.what not in ("step", "forward", "gradients"):
-            raise ValueError(f"what must be step, forward or gradients, got {self.what!r}")
-        x, y = data["test"] if self.what == "forward" else data["train"]
-        batch = spec["batch"]
-        self.m = len(y) if batch == "full" else int(batch)
-        if not 1 <= self.m <= len(y):
-            raise ValueError(f"batch must be 1..{len(y)} or 'full', got {batch!r}")
-        self.size = "full" if batch == "full" else str(self.m)
-        self.id = spec.get("id") or f"{self.what} · numpy · {'-'.join(map(str, self.layers))} · {self.size}"
-        self.budget = spec["budget"]
-        self.params = init_params(self.layers, seed)
-        self.batches = batches_of(x, y, self.m)
-        self.next = 0
-        self.samples, self.round_medians = [], []
-        self.last_loss = None
+        super().__init__(spec, data, "numpy", seed, init_params)
         params = self.params
         if self.what == "step":
             self.call = lambda X, y: step(params, X, y, lr)
@@ -311,10 +265,8 @@ class Config:
         else:
             self.call = lambda X, y: predict(params, X)
 
-    def one_call(self):
-        X, y = self.batches[self.next]
-        self.next = (self.next + 1) % len(self.batches)
-        return self.call(X, y)
+    def call_at(self, i):
+        return self.call(*self.batches[i])
 
     def check_dtypes(self):
         """Float32 throughout: the loss, every gradient and every weight."""
@@ -323,40 +275,6 @@ class Config:
         arrays = [loss] + [a for g in grads for a in g] + [a for p in self.params for a in p]
         if not all_float32(arrays):
             raise TypeError(f"{self.id}: not float32 throughout: {[str(a.dtype) for a in arrays]}")
-
-    def run_round(self, first):
-        b = self.budget
-        now = time.perf_counter_ns
-        if b.get("warmupIterations", 0) > 0 and (first or b.get("warmupEveryRound", True)):
-            t0, calls = now(), 0
-            while calls < b["warmupIterations"] or (now() - t0) < b.get("warmupTime", 0) * 1e6:
-                self.one_call()
-                calls += 1
-        times = []
-        t0 = now()
-        while len(times) < max(1, b.get("iterations", 1)) or (now() - t0) < b.get("time", 0) * 1e6:
-            t = now()
-            out = self.one_call()
-            times.append((now() - t) / 1e6)
-        self.samples.extend(times)
-        self.round_medians.append(float(np.median(times)))
-        if self.what != "forward":
-            self.last_loss = float(out)
-
-    def result(self, with_samples):
-        s = np.array(self.samples)
-        finite = all(bool(np.isfinite(a).all()) for p in self.params for a in p)
-        out = {
-            "id": self.id, "layers": self.layers, "what": self.what, "size": self.size, "m": self.m,
-            "batches": len(self.batches), "n": len(s),
-            "medianMs": float(np.quantile(s, 0.5)), "p25Ms": float(np.quantile(s, 0.25)), "p75Ms": float(np.quantile(s, 0.75)),
-            "perRoundMedianMs": self.round_medians,
-            "samplesPerSec": self.m * 1000 / float(np.quantile(s, 0.5)),
-            "finite": finite, "lastLoss": self.last_loss,
-        }
-        if with_samples:
-            out["samplesMs"] = self.samples
-        return out
 
 
 def load_data(data_dir):
@@ -375,39 +293,16 @@ def run_plan(plan, data_dir):
     configs = [Config(spec, data, seed, lr) for spec in plan["configs"]]
     for c in configs:
         c.check_dtypes()
-    rounds = int(plan.get("rounds", 1))
-    total, done = rounds * len(configs), 0
-    for r in range(rounds):
-        for c in configs:
-            if plan.get("progress"):
-                progress = {"round": r + 1, "rounds": rounds, "id": c.id, "done": done, "total": total}
-                print(json.dumps({"progress": progress}), file=sys.stderr, flush=True)
-            c.run_round(first=(r == 0))
-            done += 1
-    return {
-        "schema": "mnist-duel/numpy-ref", "version": 1,
-        **environment(),
-        "data": {"dir": os.path.abspath(data_dir), **checksum(data)},
-        "plan": {"rounds": rounds, "seed": seed, "lr": lr},
-        "results": [c.result(plan.get("samples", True)) for c in configs],
-        "wallSeconds": time.perf_counter() - t0,
-    }
+    rounds = run_rounds(plan, configs)
+    results = [c.result(plan.get("samples", True), all(bool(np.isfinite(a).all()) for p in c.params for a in p)) for c in configs]
+    return plan_report("mnist-duel/numpy-ref", environment(), data_dir, checksum(data), {"rounds": rounds, "seed": seed, "lr": lr}, results, t0)
 
 
 # ------------------------------------------------------------------------------------------- check
 
 def check(args):
     layers = parse_layers(args.layers)
-    flat = np.fromfile(args.params, dtype="<f4")
-    params, at = [], 0
-    for n_in, n_out in zip(layers[:-1], layers[1:]):
-        W = flat[at:at + n_out * n_in].reshape(n_out, n_in).copy()
-        at += n_out * n_in
-        b = flat[at:at + n_out].reshape(n_out, 1).copy()
-        at += n_out
-        params.append((W, b))
-    if at != len(flat):
-        raise ValueError(f"{args.params}: {len(flat)} values, layers {layers} need {at}")
+    params = split_params(np.fromfile(args.params, dtype="<f4"), layers, lambda a: a.copy(), args.params)
     y = np.fromfile(args.y, dtype=np.uint8)
     m = len(y)
     X = np.fromfile(args.x, dtype="<f4").reshape(m, layers[0]).T  # n0×m
@@ -424,46 +319,5 @@ def check(args):
 
 # -------------------------------------------------------------------------------------------- main
 
-def main():
-    ap = argparse.ArgumentParser(description="The notebook's MNIST network in numpy float32: timing and gradient checks.")
-    ap.add_argument("data_dir", nargs="?", help="folder with the four MNIST IDX files")
-    ap.add_argument("--layers", default="784,10,10")
-    ap.add_argument("--what", default="step", choices=["step", "forward", "gradients"])
-    ap.add_argument("--batch", default="64", help="samples per call, or 'full'")
-    ap.add_argument("--time-ms", type=float, default=250)
-    ap.add_argument("--min-calls", type=int, default=8)
-    ap.add_argument("--warmup-ms", type=float, default=60)
-    ap.add_argument("--warmup-calls", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--lr", type=float, default=0.1)
-    ap.add_argument("--samples", action="store_true", help="also print every per-call time")
-    ap.add_argument("--plan", help="a JSON plan file, or - for stdin: several configurations in one run")
-    ap.add_argument("--check", action="store_true", help="gradients of one batch from files (see the header)")
-    ap.add_argument("--params")
-    ap.add_argument("--x")
-    ap.add_argument("--y")
-    ap.add_argument("--out")
-    args = ap.parse_args()
-
-    if args.check:
-        if not (args.params and args.x and args.y and args.out):
-            ap.error("--check needs --params, --x, --y and --out")
-        check(args)
-        return
-    if not args.data_dir:
-        ap.error("DATA_DIR is required")
-    if args.plan:
-        plan = json.load(sys.stdin if args.plan == "-" else open(args.plan))
-    else:
-        budget = {"time": args.time_ms, "iterations": args.min_calls, "warmupTime": args.warmup_ms,
-                  "warmupIterations": args.warmup_calls, "warmupEveryRound": True}
-        batch = "full" if args.batch == "full" else int(args.batch)
-        plan = {"rounds": args.rounds, "seed": args.seed, "lr": args.lr, "samples": args.samples,
-                "configs": [{"layers": args.layers, "what": args.what, "batch": batch, "budget": budget}]}
-    json.dump(run_plan(plan, args.data_dir), sys.stdout)
-    sys.stdout.write("\n")
-
-
 if __name__ == "__main__":
-    main()
+    ref_common.main(parser("The notebook's MNIST network in numpy float32: timing and gradient checks."), check, run_plan)

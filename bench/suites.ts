@@ -94,7 +94,9 @@ export interface TaskSpec {
   dropout: boolean; // step rows: with the deep notebook's dropout masks
   impl: string; // scratch, scratch-gd, scratch-adam, tfjs, tfjs-sgd, tfjs-adam, loadEmbedded, a ceiling kernel
   backend: string; // js (the scratch network, plain JavaScript), wasm, cpu, tensorflow
-  threads: number; // worker threads of the scratch network (0: computed on the calling thread)
+  threads: number; // worker threads of the scratch network (0: computed on the calling thread); tfjs-node in a child: its TensorFlow threads
+  /** where it ran, when not the default of its threads and backend (tfjs-node in a child process) */
+  ranOn?: string;
   size: string; // "1", "64", "128", "full"
   m: number; // samples per call
   flops: number | null; // dense FLOPs per call
@@ -119,6 +121,9 @@ export interface SuiteContext {
   full: boolean; // also the full training set (60,000) / test set (10,000)
   deep: boolean; // also the deep network
   threads: number[]; // worker-thread counts for extra scratch rows (gradients, GD step)
+  /** only the tfjs tasks on ctx.backends: no hand-written rows, no pools, no data loading, no ceilings
+   *  (bench/native.ts's child process, which times tfjs-node on its own) */
+  tfjsOnly?: boolean;
 }
 
 /** Up to `max` consecutive batches of m samples from `b`, as views (no copies): a step cycles through them. */
@@ -162,6 +167,7 @@ export interface Suites {
 /** Builds every task of the chosen suites. tfjs trainers are created on their own backend. */
 export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promise<Suites> {
   const { data, backends } = ctx;
+  const hand = ctx.tfjsOnly !== true; // the hand-written rows (and pools, data loading, ceilings)
   const trainers: Trainer[] = [];
   const pools: ThreadPool[] = [];
   const tasks: TaskSpec[] = [];
@@ -228,18 +234,20 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
         const full = !deep && ctx.full && m === data.test.m;
         const next = cycler(batchesOf(ctx.testPlain, m));
         const dense = m * flops.forward;
-        const s = scratchOf(init, 'gd');
-        const c = counted(() => {
-          const b = next();
-          return s.predict(b.x, b.m);
-        });
-        add({ suite: 'forward', net: net.name, dropout: false, impl: 'scratch', backend: 'js', threads: 0, m, full, flops: dense, executed: perCall(s, c.calls), async: false, fn: c.fn });
-        const v = simdOf(init, 'gd');
-        const cv = simdCounted(v, () => {
-          const b = next();
-          return v.predict(b.x, b.m);
-        });
-        add({ suite: 'forward', net: net.name, dropout: false, impl: 'scratch-simd', backend: 'wasm-simd', threads: 0, m, full, flops: dense, executed: cv.executed, async: false, fn: cv.fn });
+        if (hand) {
+          const s = scratchOf(init, 'gd');
+          const c = counted(() => {
+            const b = next();
+            return s.predict(b.x, b.m);
+          });
+          add({ suite: 'forward', net: net.name, dropout: false, impl: 'scratch', backend: 'js', threads: 0, m, full, flops: dense, executed: perCall(s, c.calls), async: false, fn: c.fn });
+          const v = simdOf(init, 'gd');
+          const cv = simdCounted(v, () => {
+            const b = next();
+            return v.predict(b.x, b.m);
+          });
+          add({ suite: 'forward', net: net.name, dropout: false, impl: 'scratch-simd', backend: 'wasm-simd', threads: 0, m, full, flops: dense, executed: cv.executed, async: false, fn: cv.fn });
+        }
         for (const be of tfBackends) {
           const t = await tfjsOf(net, init, be, 'sgd');
           add({ suite: 'forward', net: net.name, dropout: false, impl: 'tfjs', backend: be, threads: 0, m, full, flops: dense, async: false, before: switchTo(be), fn: () => { const b = next(); return t.predict(b.x, b.m); } });
@@ -255,8 +263,8 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
         const grads = allocParams(net.sizes);
         const ws = createWorkspace(net.sizes);
         const c = counted(() => gradientsInto(init, next(), grads, 'relu', undefined, ws));
-        add({ suite: 'gradients', net: net.name, dropout: false, impl: 'scratch', backend: 'js', threads: 0, m, full, flops: dense, executed: () => (c.calls() ? (2 * ws.madds) / c.calls() : null), async: false, fn: c.fn });
-        for (const th of ctx.threads) {
+        if (hand) add({ suite: 'gradients', net: net.name, dropout: false, impl: 'scratch', backend: 'js', threads: 0, m, full, flops: dense, executed: () => (c.calls() ? (2 * ws.madds) / c.calls() : null), async: false, fn: c.fn });
+        for (const th of hand ? ctx.threads : []) {
           const pool = createThreadPool(th, net.sizes);
           pools.push(pool);
           copyParams(init, pool.params);
@@ -284,21 +292,23 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
           const sgd = m * flops.gradients + SGD_FLOPS_PER_PARAM * P;
           const adam = m * flops.gradients + ADAM_FLOPS_PER_PARAM * P;
           const base = { suite: 'step' as const, net: net.name, dropout, m, full, async: false };
-          for (const [impl, dense, extra] of [['scratch-gd', sgd, SGD_FLOPS_PER_PARAM * P], ['scratch-adam', adam, ADAM_FLOPS_PER_PARAM * P]] as const) {
+          for (const [impl, dense, extra] of hand ? ([['scratch-gd', sgd, SGD_FLOPS_PER_PARAM * P], ['scratch-adam', adam, ADAM_FLOPS_PER_PARAM * P]] as const) : []) {
             const t = scratchOf(init, impl === 'scratch-gd' ? 'gd' : 'adam');
             const next = source();
             const c = counted(() => t.step(...next()));
             add({ ...base, impl, backend: 'js', threads: 0, flops: dense, executed: perCall(t, c.calls, extra), fn: c.fn });
           }
-          for (const th of ctx.threads) {
+          for (const th of hand ? ctx.threads : []) {
             const t = scratchOf(init, 'gd', th);
             const next = source();
             add({ ...base, impl: 'scratch-gd', backend: 'js', threads: th, flops: sgd, fn: () => t.step(...next()) });
           }
-          for (const [impl, opt, dense, extra, threads] of [
-            ['scratch-simd-gd', 'gd', sgd, SGD_FLOPS_PER_PARAM * P, [0, ...ctx.threads]],
-            ['scratch-simd-adam', 'adam', adam, ADAM_FLOPS_PER_PARAM * P, [0]],
-          ] as const) {
+          for (const [impl, opt, dense, extra, threads] of hand
+            ? ([
+                ['scratch-simd-gd', 'gd', sgd, SGD_FLOPS_PER_PARAM * P, [0, ...ctx.threads]],
+                ['scratch-simd-adam', 'adam', adam, ADAM_FLOPS_PER_PARAM * P, [0]],
+              ] as const)
+            : []) {
             for (const th of threads) {
               const t = simdOf(init, opt, th);
               const next = source();
@@ -317,7 +327,7 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
     }
   }
 
-  if (suites.includes('data')) {
+  if (suites.includes('data') && hand) {
     const m = data.train.m + data.test.m;
     tasks.push({ id: 'data · loadEmbedded', suite: 'data', net: null, dropout: false, impl: 'loadEmbedded', backend: 'js', threads: 0, size: `${m}`, m, flops: null, weight: 'heavy', async: false, fn: () => loadEmbedded() });
   }
@@ -327,8 +337,10 @@ export async function buildSuites(suites: SuiteName[], ctx: SuiteContext): Promi
   // ('js-main'), to show what the detached-buffer slowdown costs there.
   const ceiling = (impl: string, backend: 'js' | 'js-main', flops: number, fn: () => unknown) =>
     tasks.push({ id: `ceiling · ${impl} · ${backend === 'js' ? 'own worker thread' : 'calling thread'}`, suite: 'ceiling', net: null, dropout: false, impl, backend, threads: 0, size: '-', m: 0, flops, weight: 'light', async: false, fn });
-  for (const k of Object.keys(CEILING_KERNELS) as CeilingKernel[]) ceiling(k, 'js', CEILING_KERNELS[k].flops, CEILING_KERNELS[k].make());
-  ceiling('scalar sparse 10-row', 'js-main', CEILING_KERNELS['scalar sparse 10-row'].flops, CEILING_KERNELS['scalar sparse 10-row'].make());
+  if (hand) {
+    for (const k of Object.keys(CEILING_KERNELS) as CeilingKernel[]) ceiling(k, 'js', CEILING_KERNELS[k].flops, CEILING_KERNELS[k].make());
+    ceiling('scalar sparse 10-row', 'js-main', CEILING_KERNELS['scalar sparse 10-row'].flops, CEILING_KERNELS['scalar sparse 10-row'].make());
+  }
 
   return {
     tasks,

@@ -34,8 +34,8 @@ The plan is numpy_ref.py's, with two additions: "threads" (torch.set_num_threads
 and "keep": [0.4, 0.5] in a configuration (absent or null: no dropout).
     {"rounds": 3, "seed": 1, "lr": 0.1, "threads": 1, "samples": true, "progress": false,
      "configs": [{"id": "...", "layers": [784, 400, 100, 10], "what": "step", "batch": 256,
-                  "keep": [0.4, 0.5], "budget": {"timeMs": 250, "minCalls": 8, "warmupMs": 60,
-                                                 "warmupCalls": 3, "warmupEveryRound": true}}, ...]}
+                  "keep": [0.4, 0.5], "budget": {"time": 250, "iterations": 8, "warmupTime": 60,
+                                                 "warmupIterations": 3, "warmupEveryRound": true}}, ...]}
 
 Output: one JSON object on stdout: python and torch versions, the thread counts in effect
 (torch.get_num_threads, get_num_interop_threads) with the thread environment variables, torch's parallel
@@ -47,9 +47,7 @@ hidden layer, its m×n_l mask, one sample after another (the project's layout), 
 OUT, float32: the loss, the gradients in P's layout, then the weights after one SGD step with α = --lr.
 Stdout: JSON with m and the dtype of every array computed.
 """
-import argparse
 import array
-import gzip
 import json
 import os
 import platform
@@ -64,10 +62,12 @@ except ImportError as e:
     print(json.dumps({"skipped": f"torch is not importable by {sys.executable}: {e}"}))
     sys.exit(3)
 
+from ref_common import Timed, parse_layers, parser, split_params, plan_report, read_idx_bytes, run_rounds, split_paths
+import ref_common
+
 THREAD_VARS = ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
-MAX_BATCHES = 1024  # as the bench's batchesOf
 MASK_SETS = 8  # as the bench's
-CLASSES = 10
+CLASSES = ref_common.CLASSES
 F32 = torch.float32
 
 
@@ -75,36 +75,16 @@ F32 = torch.float32
 
 def read_idx(path):
     """An IDX file of unsigned bytes (raw or .gz) → uint8 tensor of the shape in its header."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise ValueError(f"{path}: not an IDX file of unsigned bytes")
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return torch.frombuffer(bytearray(raw), dtype=torch.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def find_idx(data_dir, name):
-    for candidate in (name, name + ".gz"):
-        path = os.path.join(data_dir, candidate)
-        if os.path.exists(path):
-            return path
-    raise FileNotFoundError(f"no {name} (or {name}.gz) in {data_dir}")
+    raw, dims, offset = read_idx_bytes(path)
+    return torch.frombuffer(bytearray(raw), dtype=torch.uint8, offset=offset).reshape(dims)
 
 
 def load_split(data_dir, prefix):
     """(images m×784 float32 in [0, 1], one sample per row, file order; labels m int64)."""
-    images = read_idx(find_idx(data_dir, f"{prefix}-images-idx3-ubyte"))
-    labels = read_idx(find_idx(data_dir, f"{prefix}-labels-idx1-ubyte"))
+    images, labels = (read_idx(p) for p in split_paths(data_dir, prefix))
     x = images.reshape(len(images), -1).to(F32) / torch.tensor(255, dtype=F32)
     return x, labels.to(torch.int64)
 
-
-def batches_of(x, y, m):
-    """The first min(1024, N // m) consecutive whole batches, as (X = n0×m view, labels)."""
-    count = max(1, min(MAX_BATCHES, len(y) // m))
-    return [(x[i * m:(i + 1) * m].T, y[i * m:(i + 1) * m]) for i in range(count)]
 
 
 # ------------------------------------------------------------------------------------------- network
@@ -206,13 +186,6 @@ def environment():
 
 # ------------------------------------------------------------------------------------------ timing
 
-def parse_layers(s):
-    layers = [int(v) for v in s.split(",")] if isinstance(s, str) else [int(v) for v in s]
-    if len(layers) < 2 or layers[0] != 784 or layers[-1] != CLASSES or min(layers) < 1:
-        raise ValueError(f"layers must run from 784 to {CLASSES}, got {layers}")
-    return layers
-
-
 def parse_keep(keep, layers):
     if keep is None:
         return None
@@ -222,31 +195,16 @@ def parse_keep(keep, layers):
     return None if all(k == 1 for k in keep) else keep
 
 
-class Config:
-    """One timed unit of work: its weights, its batches (and masks) and its samples."""
+class Config(Timed):
+    """One timed unit of work: its weights, its batches (and masks) and its samples (ref_common.Timed)."""
 
     def __init__(self, spec, data, seed, lr):
-        self.layers = parse_layers(spec["layers"])
-        self.what = spec["what"]
-        if self.what not in ("step", "forward", "gradients"):
-            raise ValueError(f"what must be step, forward or gradients, got {self.what!r}")
+        super().__init__(spec, data, "torch", seed, init_params)
         self.keep = parse_keep(spec.get("keep"), self.layers) if self.what != "forward" else None
-        x, y = data["test"] if self.what == "forward" else data["train"]
-        batch = spec["batch"]
-        self.m = len(y) if batch == "full" else int(batch)
-        if not 1 <= self.m <= len(y):
-            raise ValueError(f"batch must be 1..{len(y)} or 'full', got {batch!r}")
-        self.size = "full" if batch == "full" else str(self.m)
-        drop = " + dropout" if self.keep else ""
-        self.id = spec.get("id") or f"{self.what}{drop} · torch · {'-'.join(map(str, self.layers))} · {self.size}"
-        self.budget = spec["budget"]
-        self.params = init_params(self.layers, seed)
-        self.batches = batches_of(x, y, self.m)
+        if self.keep and not spec.get("id"):
+            self.id = self.id.replace(f"{self.what} · ", f"{self.what} + dropout · ", 1)
         g = torch.Generator().manual_seed(seed)
         self.mask_sets = [draw_masks(self.layers[1:-1], self.keep, self.m, g) for _ in range(MASK_SETS)] if self.keep else None
-        self.next = 0
-        self.samples, self.round_medians = [], []
-        self.last_loss = None
         params = self.params
         if self.what == "step":
             def call(X, y, masks):
@@ -261,11 +219,9 @@ class Config:
                 return predict(params, X)
         self.call = call
 
-    def one_call(self):
-        X, y = self.batches[self.next]
-        masks = self.mask_sets[self.next % MASK_SETS] if self.mask_sets else None
-        self.next = (self.next + 1) % len(self.batches)
-        return self.call(X, y, masks)
+    def call_at(self, i):
+        X, y = self.batches[i]
+        return self.call(X, y, self.mask_sets[i % MASK_SETS] if self.mask_sets else None)
 
     def check_dtypes(self):
         X, y = self.batches[0]
@@ -273,49 +229,6 @@ class Config:
         arrays = [loss] + [a for g in grads for a in g] + [a for p in self.params for a in p]
         if not all(a.dtype == F32 for a in arrays):
             raise TypeError(f"{self.id}: not float32 throughout: {[str(a.dtype) for a in arrays]}")
-
-    def run_round(self, first):
-        b = self.budget
-        now = time.perf_counter_ns
-        if b.get("warmupCalls", 0) > 0 and (first or b.get("warmupEveryRound", True)):
-            t0, calls = now(), 0
-            while calls < b["warmupCalls"] or (now() - t0) < b.get("warmupMs", 0) * 1e6:
-                self.one_call()
-                calls += 1
-        times = []
-        t0 = now()
-        while len(times) < max(1, b.get("minCalls", 1)) or (now() - t0) < b.get("timeMs", 0) * 1e6:
-            t = now()
-            out = self.one_call()
-            times.append((now() - t) / 1e6)
-        self.samples.extend(times)
-        self.round_medians.append(quantile(times, 0.5))
-        if self.what != "forward":
-            self.last_loss = float(out)
-
-    def result(self, with_samples):
-        s = self.samples
-        finite = all(bool(torch.isfinite(a).all()) for p in self.params for a in p)
-        med = quantile(s, 0.5)
-        out = {
-            "id": self.id, "layers": self.layers, "what": self.what, "size": self.size, "m": self.m,
-            "keep": self.keep, "batches": len(self.batches), "n": len(s),
-            "medianMs": med, "p25Ms": quantile(s, 0.25), "p75Ms": quantile(s, 0.75),
-            "perRoundMedianMs": self.round_medians,
-            "samplesPerSec": self.m * 1000 / med,
-            "finite": finite, "lastLoss": self.last_loss,
-        }
-        if with_samples:
-            out["samplesMs"] = s
-        return out
-
-
-def quantile(xs, q):
-    """Linear interpolation, numpy's default (and the bench's)."""
-    s = sorted(xs)
-    pos = (len(s) - 1) * q
-    lo, hi = int(pos // 1), min(len(s) - 1, int(pos // 1) + 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
 def load_data(data_dir):
@@ -334,26 +247,12 @@ def run_plan(plan, data_dir):
     data = load_data(data_dir)
     seed, lr = int(plan.get("seed", 1)), float(plan.get("lr", 0.1))
     configs = [Config(spec, data, seed, lr) for spec in plan["configs"]]
-    rounds = int(plan.get("rounds", 1))
-    total, done = rounds * len(configs), 0
     with torch.no_grad():
         for c in configs:
             c.check_dtypes()
-        for r in range(rounds):
-            for c in configs:
-                if plan.get("progress"):
-                    progress = {"round": r + 1, "rounds": rounds, "id": c.id, "done": done, "total": total}
-                    print(json.dumps({"progress": progress}), file=sys.stderr, flush=True)
-                c.run_round(first=(r == 0))
-                done += 1
-    return {
-        "schema": "mnist-duel/torch-ref", "version": 1,
-        **environment(),
-        "data": {"dir": os.path.abspath(data_dir), **checksum(data)},
-        "plan": {"rounds": rounds, "seed": seed, "lr": lr, "threads": threads},
-        "results": [c.result(plan.get("samples", True)) for c in configs],
-        "wallSeconds": time.perf_counter() - t0,
-    }
+        rounds = run_rounds(plan, configs)
+    results = [c.result(plan.get("samples", True), all(bool(torch.isfinite(a).all()) for p in c.params for a in p), keep=c.keep) for c in configs]
+    return plan_report("mnist-duel/torch-ref", environment(), data_dir, checksum(data), {"rounds": rounds, "seed": seed, "lr": lr, "threads": threads}, results, t0)
 
 
 # ------------------------------------------------------------------------------------------- check
@@ -366,16 +265,7 @@ def read_f32(path):
 
 def check(args):
     layers = parse_layers(args.layers)
-    flat = read_f32(args.params)
-    params, at = [], 0
-    for n_in, n_out in zip(layers[:-1], layers[1:]):
-        W = flat[at:at + n_out * n_in].reshape(n_out, n_in).clone()
-        at += n_out * n_in
-        b = flat[at:at + n_out].reshape(n_out, 1).clone()
-        at += n_out
-        params.append((W, b))
-    if at != len(flat):
-        raise ValueError(f"{args.params}: {len(flat)} values, layers {layers} need {at}")
+    params = split_params(read_f32(args.params), layers, lambda a: a.clone(), args.params)
     with open(args.y, "rb") as f:
         y = torch.frombuffer(bytearray(f.read()), dtype=torch.uint8).to(torch.int64)
     m = len(y)
@@ -404,48 +294,16 @@ def check(args):
 # -------------------------------------------------------------------------------------------- main
 
 def main():
-    ap = argparse.ArgumentParser(description="The notebook's MNIST network in PyTorch float32: timing and gradient checks.")
-    ap.add_argument("data_dir", nargs="?", help="folder with the four MNIST IDX files")
-    ap.add_argument("--layers", default="784,10,10")
-    ap.add_argument("--what", default="step", choices=["step", "forward", "gradients"])
-    ap.add_argument("--batch", default="64", help="samples per call, or 'full'")
+    ap = parser("The notebook's MNIST network in PyTorch float32: timing and gradient checks.")
     ap.add_argument("--keep", help="dropout keep probability per hidden layer, e.g. 0.4,0.5 (default: none)")
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-    ap.add_argument("--time-ms", type=float, default=250)
-    ap.add_argument("--min-calls", type=int, default=8)
-    ap.add_argument("--warmup-ms", type=float, default=60)
-    ap.add_argument("--warmup-calls", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--lr", type=float, default=0.1)
-    ap.add_argument("--samples", action="store_true", help="also print every per-call time")
-    ap.add_argument("--plan", help="a JSON plan file, or - for stdin: several configurations in one run")
-    ap.add_argument("--check", action="store_true", help="gradients of one batch from files (see the header)")
-    ap.add_argument("--params")
-    ap.add_argument("--x")
-    ap.add_argument("--y")
     ap.add_argument("--masks")
-    ap.add_argument("--out")
-    args = ap.parse_args()
 
-    if args.check:
-        if not (args.params and args.x and args.y and args.out):
-            ap.error("--check needs --params, --x, --y and --out")
+    def checked(args):
         torch.set_num_threads(args.threads)
         check(args)
-        return
-    if not args.data_dir:
-        ap.error("DATA_DIR is required")
-    if args.plan:
-        plan = json.load(sys.stdin if args.plan == "-" else open(args.plan))
-    else:
-        budget = {"timeMs": args.time_ms, "minCalls": args.min_calls, "warmupMs": args.warmup_ms,
-                  "warmupCalls": args.warmup_calls, "warmupEveryRound": True}
-        batch = "full" if args.batch == "full" else int(args.batch)
-        plan = {"rounds": args.rounds, "seed": args.seed, "lr": args.lr, "samples": args.samples, "threads": args.threads,
-                "configs": [{"layers": args.layers, "what": args.what, "batch": batch, "keep": args.keep, "budget": budget}]}
-    json.dump(run_plan(plan, args.data_dir), sys.stdout)
-    sys.stdout.write("\n")
+
+    ref_common.main(ap, checked, run_plan, plan_extra=lambda a: {"threads": a.threads}, config_extra=lambda a: {"keep": a.keep})
 
 
 if __name__ == "__main__":

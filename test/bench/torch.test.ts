@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDataDir } from '../../bench/numpy.ts';
-import { probeTorch, TORCH_SCRIPT } from '../../bench/torch.ts';
+import { probeTorch, runTorch, TORCH_SCRIPT } from '../../bench/torch.ts';
+import { SMOKE_PLAN } from '../../bench/budgets.ts';
 import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';
 import { agreement } from '../../src/core/metrics.ts';
@@ -132,7 +133,7 @@ describe('torch reference: the same math as the rest of the project (--check)', 
 describe('torch reference: timing protocol', () => {
   for (const threads of [1, 2]) {
     it.skipIf(noTorch)(`a smoke run on ${threads} thread(s): finite positive times, the batches of the bench, the thread count in effect${skipNote}`, async () => {
-      const budget = { timeMs: 5, minCalls: 2, warmupMs: 0, warmupCalls: 1, warmupEveryRound: true };
+      const budget = { time: 5, iterations: 2, warmupTime: 0, warmupIterations: 1, warmupEveryRound: true };
       const plan = {
         rounds: 1, seed: 1, lr: 0.1, threads, samples: true,
         configs: [
@@ -171,5 +172,35 @@ describe('torch reference: timing protocol', () => {
     const p = probeTorch(bogus);
     expect(p.ok).toBe(false);
     if (!p.ok) expect(p.reason).toMatch(/^python with torch not found \(.*no-such-dir/);
+  });
+});
+
+describe('runTorch: the runner of the numpy rows, for torch_ref.py', () => {
+  it.skipIf(noTorch)(`on 2 threads: rows with their dropout, torch.set_num_threads and the thread variables of the child at 2${skipNote}`, async () => {
+    const progress: string[] = [];
+    const r = await runTorch(
+      [
+        { layers: [784, 10, 10], what: 'step', batch: 64 },
+        { layers: [784, 400, 100, 10], what: 'step', batch: 256, keep: [0.4, 0.5] },
+      ],
+      { plan: SMOKE_PLAN, threads: 2, onProgress: (p) => progress.push(p.id) },
+    );
+    if ('skipped' in r) throw new Error(r.skipped);
+    expect(r.threads.intraop).toBe(2);
+    expect(r.threads.env).toEqual({ OMP_NUM_THREADS: '2', MKL_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2' });
+    expect(r.plan.threads).toBe(2);
+    expect(r.rows.map((x) => [x.id, x.impl, x.keep])).toEqual([
+      ['step · torch · 784-10-10 · 64', 'torch-sgd', null],
+      ['step + dropout · torch · 784-400-100-10 · 256', 'torch-sgd', [0.4, 0.5]],
+    ]);
+    // the budgets reach the script under their own names: the light budget's minimum calls every round
+    for (const row of r.rows) expect(row.n).toBeGreaterThanOrEqual(SMOKE_PLAN.rounds * SMOKE_PLAN.budgets.light.iterations);
+    expect(progress).toHaveLength(SMOKE_PLAN.rounds * 2);
+  });
+
+  it('an interpreter without torch is a skip with the reason from the runner too', async () => {
+    const bogus = join(tmpdir(), 'no-such-dir', 'python3');
+    const r = await runTorch([{ layers: [784, 10, 10], what: 'step', batch: 64 }], { python: bogus, plan: SMOKE_PLAN });
+    expect(r).toEqual({ skipped: expect.stringMatching(/^python with torch not found \(.*no-such-dir/) });
   });
 });
