@@ -42,7 +42,7 @@ Trains every trainer from the same initial weights on the same batches, per seed
   --beta2 X          Adam's β2, in [0, 1)                              (default 0.999)
   --activation NAME  ${ACTIVATIONS.join(' | ')}                             (default relu)
   --init NAME        ${INIT_KINDS.join(' | ')}: uniform(−0.5, 0.5) as the notebook, or He-normal
-  --backend LIST     auto | ${BACKEND_NAMES.join(' | ')}    (auto: tensorflow → wasm → cpu)
+  --backend NAME     auto | ${BACKEND_NAMES.join(' | ')}    (auto: tensorflow → wasm → cpu),
                      or a comma list of backends, e.g. tensorflow,wasm: tfjs-sgd and tfjs-adam
                      run on each, side by side; the first keeps their names, the others' runs
                      are tfjs-sgd@wasm, tfjs-adam@wasm (auto cannot be in a list)

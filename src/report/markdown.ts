@@ -88,7 +88,7 @@ function verdict(r: Results): string {
   if (speed.length > 0) {
     const be = [...new Set(speed.map((x) => backendOf(r, x.b) ?? 'no backend'))].join(' and ');
     const where = [...new Set(speed.map((x) => r.runs.find((y) => y.trainer === x.a)?.timing.ranOn))].map((w) => (w === 'own worker thread' ? 'in a worker thread of their own' : `on ${w === 'calling thread' ? 'the calling thread' : w}`)).join(', ');
-    const parts = speed.map(({ a, b, q }) => `${a} runs at **${q!.mean.toFixed(2)}×** the samples/s of ${b} on ${backendOf(r, b) ?? 'no backend'}` + (q!.ratios.length > 1 ? ` (per seed ${q!.min.toFixed(2)}–${q!.max.toFixed(2)}×)` : ''));
+    const parts = speed.map(({ a, b, q }) => `${a} runs at **${q!.mean.toFixed(2)}×** the samples/s of ${b}${backendOf(r, b) ? ` on ${backendOf(r, b)}` : ''}` + (q!.ratios.length > 1 ? ` (per seed ${q!.min.toFixed(2)}–${q!.max.toFixed(2)}×)` : ''));
     lines.push(`- **Speed, hand-written vs tfjs on ${be}:** ${parts.join('; ')}. The hand-written trainers ran ${where}, tfjs on the calling thread; see Timing.`);
   }
   if (r.agreement.length > 0) {
