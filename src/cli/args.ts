@@ -2,7 +2,7 @@
 import { INIT_KINDS, type InitKind } from '../core/init.ts';
 import { ACTIVATIONS, type Activation } from '../core/types.ts';
 import { BACKEND_NAMES, nativeInstalled, type BackendName } from '../core/backends.ts';
-import { DEEP_EPOCHS, resolvePreset } from '../harness/plan.ts';
+import { DEEP_EPOCHS, DEEP_NATIVE_THREADS, resolvePreset } from '../harness/plan.ts';
 import { PRESET_NAMES, type Plan, type PresetName } from '../results/plan.ts';
 import { isTfjsTrainer, onBackend, TRAINER_IDS, type BaseTrainerId, type TfjsTrainerId, type TrainerId } from '../results/trainers.ts';
 import { beta, decimal, fail, learningRate, list, oneOf, parseFlags, positiveInt, threadCount } from './flags.ts';
@@ -21,7 +21,9 @@ Trains every trainer from the same initial weights on the same batches, per seed
                                  0.4 / 0.5, Adam α = 0.005 (β1 0.8, β2 0.999), decay 1e-5,
                                  batch 256, ${DEEP_EPOCHS} epochs. With the native backend (tfjs on
                                  'tensorflow': --backend tensorflow, or auto with @tensorflow/tfjs-node
-                                 installed): 3 seeds, every trainer (~DEEP_NATIVE_TIME on 2 cores).
+                                 installed): 3 seeds, every trainer, the hand-written ones
+                                 on ${DEEP_NATIVE_THREADS} worker threads, a curve point every 2 epochs
+                                 (~9 min on 2 idle cores, estimated).
                                  Without: 1 seed (no interval), every trainer but tfjs-sgd (a tfjs
                                  step takes ~85 ms on wasm; ~7 min on 2 cores). The plan table says
                                  which applied

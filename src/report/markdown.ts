@@ -141,7 +141,7 @@ function planSection(r: Results): string {
       ['dropout', p.keep.some((k) => k < 1) ? `keep ${p.keep.join(' / ')} on the hidden layers (inverted; the same seeded masks for every trainer)` : 'none'],
       ['schedule', `batch ${batch}, ${p.steps} steps (${p.stepsPerEpoch} per epoch), curve point every ${p.evalEvery} steps`],
       ['learning rates', `GD/SGD α = ${p.lr}; Adam α = ${p.adamLr} (β1 ${p.beta1}, β2 ${p.beta2}, ε 1e-7)${p.lrDecay > 0 ? `; decay α0/(1 + ${p.lrDecay}·epoch)` : ''}`],
-      ['seeds', p.seeds.join(', ') + (p.preset === 'deep' ? ' (the deep preset runs 3 seeds and every trainer when tfjs runs on the native backend, else 1 seed without tfjs-sgd; flags may change either)' : '')],
+      ['seeds', p.seeds.join(', ') + (p.preset === 'deep' ? ' (the deep preset runs 3 seeds and every trainer, the hand-written ones on 2 worker threads, when tfjs runs on the native backend; else 1 seed without tfjs-sgd; flags may change either)' : '')],
       ['trainers', p.trainers.map((t) => (isTfjsTrainer(t) ? `${t} (${backendOf(r, t) ?? 'no backend'})` : t)).join(', ')],
       ['scratch threads', (() => {
         const where = [...new Set(r.runs.filter((x) => x.trainer.startsWith('scratch-')).map((x) => x.timing.ranOn))].join(', ') || 'none ran';

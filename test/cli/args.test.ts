@@ -124,6 +124,9 @@ describe('the deep preset resolves by whether tfjs runs on the native backend', 
     expect(on.trainers).toEqual(ALL);
     expect(off.seeds).toEqual([1]);
     expect(off.trainers).toEqual(WITHOUT_SGD);
+    // native: the hand-written trainers on 2 worker threads (bit-identical), a curve point every 2 epochs (468 steps of 256)
+    expect(on).toMatchObject({ threads: 2, evalEvery: 468 });
+    expect(off).toMatchObject({ threads: 0, evalEvery: 234 });
     for (const p of [on, off]) expect(p).toMatchObject({ preset: 'deep', layers: [400, 100], keep: [0.4, 0.5], init: 'he', batch: 256, epochs: 10, adamLr: 0.005, beta1: 0.8 });
     // deterministic, and a copy: changing one resolution changes no other
     on.seeds.push(9);
