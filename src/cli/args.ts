@@ -1,10 +1,10 @@
 /** `npm run compare` flags → a Plan. Parsing and validation only; every problem is one UserError line. */
 import { INIT_KINDS, type InitKind } from '../core/init.ts';
 import { ACTIVATIONS, type Activation } from '../core/types.ts';
-import { BACKEND_NAMES, type BackendName } from '../core/backends.ts';
-import { DEEP_EPOCHS, PRESETS } from '../harness/plan.ts';
+import { BACKEND_NAMES, nativeInstalled, type BackendName } from '../core/backends.ts';
+import { DEEP_EPOCHS, DEEP_NATIVE_THREADS, resolvePreset } from '../harness/plan.ts';
 import { PRESET_NAMES, type Plan, type PresetName } from '../results/plan.ts';
-import { TRAINER_IDS, type TrainerId } from '../results/trainers.ts';
+import { isTfjsTrainer, onBackend, TRAINER_IDS, type BaseTrainerId, type TfjsTrainerId, type TrainerId } from '../results/trainers.ts';
 import { beta, decimal, fail, learningRate, list, oneOf, parseFlags, positiveInt, threadCount } from './flags.ts';
 
 export const COMPARE_HELP = `npm run compare -- [flags]
@@ -19,8 +19,15 @@ Trains every trainer from the same initial weights on the same batches, per seed
                        smoke     seconds: 2,000 train / 1,000 test images, 1 epoch
                        deep      the deep notebook: 784 → 400 → 100 → 10, He init, dropout keep
                                  0.4 / 0.5, Adam α = 0.005 (β1 0.8, β2 0.999), decay 1e-5,
-                                 batch 256, ${DEEP_EPOCHS} epochs, 1 seed, every trainer but tfjs-sgd
-                                 (a tfjs step takes ~85 ms here; ~7 min on 2 cores)
+                                 batch 256, ${DEEP_EPOCHS} epochs. With the native backend (tfjs on
+                                 'tensorflow': --backend tensorflow, or auto with @tensorflow/tfjs-node
+                                 installed): 3 seeds, every trainer, the hand-written ones
+                                 on ${DEEP_NATIVE_THREADS} worker threads, a curve point every 2 epochs
+                                 (~9 min on 2 idle cores, estimated from step rates
+                                 measured alone; slower on a busy machine).
+                                 Without: 1 seed (no interval), every trainer but tfjs-sgd (a tfjs
+                                 step takes ~85 ms on wasm; ~7 min on 2 cores). The plan table says
+                                 which applied
                        deep-smoke  the deep preset in seconds: 2,048 train / 500 test images, 1 epoch
   --seeds LIST       comma-separated seeds, e.g. 1,2,3                 (integers 0..2147483647)
   --trainers LIST    any of ${TRAINER_IDS.join(', ')}
@@ -38,7 +45,10 @@ Trains every trainer from the same initial weights on the same batches, per seed
   --beta2 X          Adam's β2, in [0, 1)                              (default 0.999)
   --activation NAME  ${ACTIVATIONS.join(' | ')}                             (default relu)
   --init NAME        ${INIT_KINDS.join(' | ')}: uniform(−0.5, 0.5) as the notebook, or He-normal
-  --backend NAME     auto | ${BACKEND_NAMES.join(' | ')}    (auto: tensorflow → wasm → cpu)
+  --backend NAME     auto | ${BACKEND_NAMES.join(' | ')}    (auto: tensorflow → wasm → cpu),
+                     or a comma list of backends, e.g. tensorflow,wasm: tfjs-sgd and tfjs-adam
+                     run on each, side by side; the first keeps their names, the others' runs
+                     are tfjs-sgd@wasm, tfjs-adam@wasm (auto cannot be in a list)
   --data PATH        a folder with the four MNIST IDX files (raw or .gz), or a Kaggle CSV
                      (train.csv; 1,000 rows held out as test set when no labelled test.csv)
   --predict FILE     a Kaggle CSV of images to predict (default: Kaggle's unlabelled test.csv
@@ -66,14 +76,31 @@ export interface CompareArgs {
 
 export const SWEEP_SCALES = [0.1, 0.3, 1, 3, 10, 30];
 
-export function parseCompareArgs(argv: string[]): CompareArgs {
+/**
+ * `--backend`: 'auto', one backend, or a comma list of distinct backends (the first is the primary one, on
+ * which tfjs-sgd / tfjs-adam run; the others add tfjs-sgd@name / tfjs-adam@name).
+ */
+export function parseBackends(v: string): { primary: 'auto' | BackendName; others: BackendName[] } {
+  const xs = list('backend', v);
+  if (xs.length > 1 && xs.includes('auto')) fail(`--backend: auto is one choice and cannot be in a list; name the backends, e.g. tensorflow,wasm; got '${v}'`);
+  const names = xs.map((x) => oneOf<'auto' | BackendName>('backend', x, ['auto', ...BACKEND_NAMES]));
+  return { primary: names[0], others: names.slice(1) as BackendName[] };
+}
+
+/**
+ * Flags → plan. `native`: whether @tensorflow/tfjs-node is installed here (only the deep preset's resolution
+ * depends on it, with --backend auto; a parameter so that tests can give either).
+ */
+export function parseCompareArgs(argv: string[], native: boolean = nativeInstalled()): CompareArgs {
   const v = parseFlags(argv, [
     'preset', 'seeds', 'trainers', 'epochs', 'iterations', 'batch', 'lr', 'adam-lr', 'hidden', 'layers', 'keep',
     'lr-decay', 'beta1', 'beta2', 'activation', 'init', 'backend', 'data', 'predict', 'submission', 'limit',
     'test-limit', 'eval-every', 'sweep', 'threads', 'out',
   ]).values;
   const preset = oneOf<PresetName>('preset', v.preset ?? 'default', PRESET_NAMES);
-  const plan: Plan = { ...PRESETS[preset], seeds: [...PRESETS[preset].seeds], trainers: [...PRESETS[preset].trainers], layers: [...PRESETS[preset].layers], keep: [...PRESETS[preset].keep] };
+  const backends = v.backend !== undefined ? parseBackends(v.backend) : { primary: 'auto' as const, others: [] };
+  const plan: Plan = resolvePreset(preset, backends.primary === 'tensorflow' || (backends.primary === 'auto' && native));
+  plan.backend = backends.primary;
   const set = <K extends keyof Plan>(k: K, val: Plan[K]) => {
     plan[k] = val;
   };
@@ -82,7 +109,12 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     if (!/^\d+$/.test(s) || Number(s) > 0x7fffffff) fail(`--seeds: '${s}' is not an integer in 0..2147483647`);
     return Number(s);
   }));
-  if (v.trainers !== undefined) set('trainers', list('trainers', v.trainers).map((t) => oneOf<TrainerId>('trainers', t, TRAINER_IDS)));
+  if (v.trainers !== undefined) set('trainers', list('trainers', v.trainers).map((t) => oneOf<BaseTrainerId>('trainers', t, TRAINER_IDS)));
+  if (backends.others.length > 0) {
+    if (!plan.trainers.some(isTfjsTrainer)) fail(`--backend ${v.backend} times tfjs on more than one backend, but no tfjs trainer is in the plan (${plan.trainers.join(', ')})`);
+    // each tfjs trainer on each further backend, right after it
+    set('trainers', plan.trainers.flatMap((t): TrainerId[] => (isTfjsTrainer(t) ? [t, ...backends.others.map((b) => onBackend(t as TfjsTrainerId, b))] : [t])));
+  }
   if (v.epochs !== undefined) set('epochs', positiveInt('epochs', v.epochs, 100_000));
   if (v.iterations !== undefined) set('iterations', positiveInt('iterations', v.iterations, 10_000_000));
   if (v.batch !== undefined) set('batch', v.batch === 'full' ? 'full' : positiveInt('batch', v.batch));
@@ -112,7 +144,6 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
   if (v.beta2 !== undefined) set('beta2', beta('beta2', v.beta2));
   if (v.activation !== undefined) set('activation', oneOf<Activation>('activation', v.activation, ACTIVATIONS));
   if (v.init !== undefined) set('init', oneOf<InitKind>('init', v.init, INIT_KINDS));
-  if (v.backend !== undefined) set('backend', oneOf<'auto' | BackendName>('backend', v.backend, ['auto', ...BACKEND_NAMES]));
   if (v.data !== undefined) {
     if (v.data.trim() === '') fail('--data must name a folder or a CSV file');
     set('data', v.data);

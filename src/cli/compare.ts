@@ -86,7 +86,8 @@ await main(async (signal) => {
     process.stdout.write(`${s.trainer.padEnd(18)} ${acc}${s.diverged.length ? `, ${s.diverged.length} diverged` : ''}\n`);
   }
   if (results.submission) process.stdout.write(`submission ${results.submission.file}: ${results.submission.images} images, from ${results.submission.trainer} seed ${results.submission.seed}\n`);
-  process.stdout.write(`backend ${results.environment.tfjs?.name ?? 'none'} · ${((Date.now() - t0) / 1000).toFixed(1)} s · wrote ${md} and ${json}\n`);
+  const others = [...new Set(results.runs.map((r) => r.backend).filter((b) => b && b !== results.environment.tfjs?.name))];
+  process.stdout.write(`backend ${results.environment.tfjs?.name ?? 'none'}${others.length ? ` (also ${others.join(', ')})` : ''} · ${((Date.now() - t0) / 1000).toFixed(1)} s · wrote ${md} and ${json}\n`);
   const diverged = results.runs.filter((r) => r.status === 'diverged');
   for (const d of diverged) process.stderr.write(`warning: ${d.trainer} diverged at step ${d.diverged!.step} (seed ${d.seed}, learning rate ${d.lr}, loss ${d.diverged!.loss})\n`);
   return diverged.length > 0 ? EXIT.diverged : EXIT.ok;

@@ -2,6 +2,8 @@
  * The TensorFlow.js backends by name, and what a run records about the one it used: names only, no tfjs
  * here, so the command lines can list them without loading it (src/tfjs/backend.ts selects and starts one).
  */
+import { createRequire } from 'node:module';
+
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
@@ -15,4 +17,17 @@ export interface BackendInfo {
   threads: boolean | null;
   /** auto only: why better backends were passed over, e.g. "tensorflow: @tensorflow/tfjs-node is not installed" */
   skipped?: string[];
+}
+
+/**
+ * Whether the native binding's package is installed (resolvable) here: a path lookup, nothing is loaded.
+ * What `--backend auto` tries first, and what the deep preset's resolution depends on (harness/plan.ts).
+ */
+export function nativeInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -21,7 +21,7 @@ import type { BackendInfo } from '../core/backends.ts';
 import { gradients as tfjsGradients } from '../tfjs/index.ts';
 import { gradients as simdGradients } from '../simd/index.ts';
 import type { Plan } from '../results/plan.ts';
-import { isScratchTrainer, TWINS, type TrainerId } from '../results/trainers.ts';
+import { isScratchTrainer, trainerBackend, twinsOf, type TrainerId } from '../results/trainers.ts';
 import { makeTrainer } from './make.ts';
 import { trainerLr } from './trainers.ts';
 import { createScratchIsolate, type ScratchIsolate } from './isolate.ts';
@@ -126,6 +126,16 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
   const data = planData(plan, fullData);
   const rp = resolvePlan(plan, data);
   const backend = await initBackend(rp.backend);
+  // Further backends (tfjs-sgd@wasm …): each is started once now, so one that cannot run fails before any
+  // training; then the primary one again. A tfjs run switches to its backend first (tf.setBackend).
+  const others = [...new Set(rp.trainers.map(trainerBackend).filter((b) => b !== null))];
+  for (const b of others) await initBackend(b);
+  if (others.length > 0) await initBackend(backend.name);
+  const tfjsOn = async (id: TrainerId): Promise<BackendInfo['name']> => {
+    const b = trainerBackend(id) ?? backend.name;
+    await initBackend(b);
+    return b;
+  };
   const env = environment(backend, opts.command ?? ''); // the commit and date as the run starts
   // The curve's train accuracy: on the whole training set in full-batch mode (as the notebook prints it
   // every 10 iterations), else on its first 10,000 images to keep evaluation cheap.
@@ -141,7 +151,12 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
   const train = (id: TrainerId, seed: number, init: Params, o: TrainOptions): Promise<TrainerRun> =>
     isolate && isScratchTrainer(id)
       ? isolate.train(id, rp, seed, init, opts, o)
-      : trainOne(makeTrainer(id, rp, o.lrScale), ranOn(id, rp, false), id, rp, data, seed, init, curveTrain, opts, o);
+      : isScratchTrainer(id)
+        ? trainOne(makeTrainer(id, rp, o.lrScale), ranOn(id, rp, false), id, rp, data, seed, init, curveTrain, opts, o)
+        : tfjsOn(id).then(async (b) => {
+            const r = await trainOne(makeTrainer(id, rp, o.lrScale), ranOn(id, rp, false), id, rp, data, seed, init, curveTrain, opts, o);
+            return { ...r, run: { ...r.run, backend: b } };
+          });
   try {
     const galleryIdx = Array.from(permutation(rng(gallerySeed, 'gallery'), data.test.m).subarray(0, Math.min(GALLERY_SAMPLE, data.test.m)));
 
@@ -188,13 +203,14 @@ export async function runPlan(plan: Plan, fullData: Dataset, opts: RunOptions = 
       const probeMasks = usesDropout(rp.keep) ? maskStream(seed, rp.layers, rp.keep, 'probe').masks(0, m) : undefined;
       const along = (snaps.get('scratch-gd') ?? snaps.get('scratch-adam'))?.entries();
       const points = along ? spread([...along], rp.agreementPoints) : [];
+      await initBackend(backend.name); // tfjs's gradients on the primary backend
       for (const [step, p] of [[0, init] as [number, Params], ...points]) {
         opts.signal?.throwIfAborted();
         agreementPoints.push(await agreementAt(seed, step, p, probe, probeMasks, rp));
       }
 
       // Trajectory drift between twins: a hand-written trainer and its tfjs (or plain-TS) counterpart, same math, batches, masks, α.
-      for (const [a, b] of TWINS) {
+      for (const [a, b] of twinsOf(rp.trainers)) {
         const sa = snaps.get(a), sb = snaps.get(b);
         if (!sa || !sb) continue;
         const pts = [...sa.keys()].filter((s) => sb.has(s)).map((step) => {

@@ -3,7 +3,7 @@
  * is read from (or averaged from) the results, formatted by the helpers below.
  */
 import { meanSd, perClassAccuracy } from '../core/metrics.ts';
-import { SPEED_PAIRS, TWINS, type TrainerId } from '../results/trainers.ts';
+import { isTfjsTrainer, speedPairsOf, trainerBackend, twinsOf, type TrainerId } from '../results/trainers.ts';
 import { AGREEMENT_PAIRS, type Results, type TensorAgreement } from '../results/results.ts';
 import { gallerySection } from './gallery.ts';
 import { allPairs, bestTrainer, meanCurve, okRuns, paired, pairedValues, speedRatio, summary, type Paired } from './stats.ts';
@@ -21,8 +21,17 @@ export const pm = (xs: number[], f: (x: number) => string): string => {
   return xs.length > 1 ? `${f(mean)} ± ${f(sd)}` : f(mean);
 };
 
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
-const COLOR_NAMES = ['blue', 'orange', 'green', 'red', 'purple', 'brown'];
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+const COLOR_NAMES = ['blue', 'orange', 'green', 'red', 'purple', 'brown', 'pink', 'grey', 'olive', 'cyan'];
+
+/**
+ * The tfjs backend a trainer's runs used: what the runs record, else what its id names (tfjs-sgd@wasm), else
+ * the primary backend (results written before runs recorded it). null for the hand-written trainers.
+ */
+export function backendOf(r: Results, t: TrainerId): string | null {
+  if (!isTfjsTrainer(t)) return null;
+  return r.runs.find((x) => x.trainer === t && x.backend)?.backend ?? trainerBackend(t) ?? r.environment.tfjs?.name ?? null;
+}
 
 /** A markdown table; `|` inside a cell is escaped. Default alignment: first column left, the rest right. */
 export function table(head: string[], rows: string[][], align?: string[]): string {
@@ -75,11 +84,11 @@ function verdict(r: Results): string {
     ask('scratch-adam', 'scratch-gd', 'What Adam buys over gradient descent');
     ask('tfjs-adam', 'tfjs-sgd', 'The same in tfjs');
   }
-  const speed = SPEED_PAIRS.map(([a, b]) => ({ a, b, q: speedRatio(r, a, b) })).filter((x) => x.q !== null);
+  const speed = speedPairsOf(r.plan.trainers).map(([a, b]) => ({ a, b, q: speedRatio(r, a, b) })).filter((x) => x.q !== null);
   if (speed.length > 0) {
-    const be = r.environment.tfjs?.name ?? 'no backend';
+    const be = [...new Set(speed.map((x) => backendOf(r, x.b) ?? 'no backend'))].join(' and ');
     const where = [...new Set(speed.map((x) => r.runs.find((y) => y.trainer === x.a)?.timing.ranOn))].map((w) => (w === 'own worker thread' ? 'in a worker thread of their own' : `on ${w === 'calling thread' ? 'the calling thread' : w}`)).join(', ');
-    const parts = speed.map(({ a, b, q }) => `${a} runs at **${q!.mean.toFixed(2)}×** the samples/s of ${b}` + (q!.ratios.length > 1 ? ` (per seed ${q!.min.toFixed(2)}–${q!.max.toFixed(2)}×)` : ''));
+    const parts = speed.map(({ a, b, q }) => `${a} runs at **${q!.mean.toFixed(2)}×** the samples/s of ${b}${backendOf(r, b) ? ` on ${backendOf(r, b)}` : ''}` + (q!.ratios.length > 1 ? ` (per seed ${q!.min.toFixed(2)}–${q!.max.toFixed(2)}×)` : ''));
     lines.push(`- **Speed, hand-written vs tfjs on ${be}:** ${parts.join('; ')}. The hand-written trainers ran ${where}, tfjs on the calling thread; see Timing.`);
   }
   if (r.agreement.length > 0) {
@@ -87,7 +96,7 @@ function verdict(r: Results): string {
     const failed = r.agreement.filter((a) => !a.pass).length;
     lines.push(
       failed === 0
-        ? `- **Gradients:** scratch, scratch-simd, tfjs and float64 **agree** at all ${r.agreement.length} checkpoints, every tensor within the thresholds (worst scratch vs tfjs relative L2 ${sci(worst)}).`
+        ? `- **Gradients:** scratch, scratch-simd, tfjs (on ${r.environment.tfjs?.name ?? 'no backend'}) and float64 **agree** at all ${r.agreement.length} checkpoints, every tensor within the thresholds (worst scratch vs tfjs relative L2 ${sci(worst)}).`
         : `- **Gradients:** **DISAGREE** at ${failed} of ${r.agreement.length} checkpoints (worst relative L2 ${sci(worst)}); see below.`,
     );
   }
@@ -132,12 +141,16 @@ function planSection(r: Results): string {
       ['dropout', p.keep.some((k) => k < 1) ? `keep ${p.keep.join(' / ')} on the hidden layers (inverted; the same seeded masks for every trainer)` : 'none'],
       ['schedule', `batch ${batch}, ${p.steps} steps (${p.stepsPerEpoch} per epoch), curve point every ${p.evalEvery} steps`],
       ['learning rates', `GD/SGD α = ${p.lr}; Adam α = ${p.adamLr} (β1 ${p.beta1}, β2 ${p.beta2}, ε 1e-7)${p.lrDecay > 0 ? `; decay α0/(1 + ${p.lrDecay}·epoch)` : ''}`],
-      ['seeds', p.seeds.join(', ')],
+      ['seeds', p.seeds.join(', ') + (p.preset === 'deep' ? ' (the deep preset runs 3 seeds and every trainer, the hand-written ones on 2 worker threads, when tfjs runs on the native backend; else 1 seed without tfjs-sgd; flags may change either)' : '')],
+      ['trainers', p.trainers.map((t) => (isTfjsTrainer(t) ? `${t} (${backendOf(r, t) ?? 'no backend'})` : t)).join(', ')],
       ['scratch threads', (() => {
         const where = [...new Set(r.runs.filter((x) => x.trainer.startsWith('scratch-')).map((x) => x.timing.ranOn))].join(', ') || 'none ran';
         return p.threads > 0 ? `${p.threads} worker thread${p.threads > 1 ? 's' : ''} per hand-written trainer (bit-identical to none); ran on: ${where}` : `none (the hand-written trainers ran on: ${where})`;
       })()],
-      ['tfjs backend', tf],
+      ['tfjs backend', tf + (() => {
+        const others = [...new Set(p.trainers.map(trainerBackend).filter((b) => b !== null))];
+        return others.length > 0 ? `: tfjs-sgd, tfjs-adam and the gradient checks; also ${others.join(', ')} (${p.trainers.filter((t) => trainerBackend(t) !== null).join(', ')})` : '';
+      })()],
       ['machine', `${e.cpu}, ${e.cores} cores, ${e.os}, Node ${e.node}`],
       ['commit, date', `${e.commit ?? 'n/a'}, ${e.date}`],
       ['command', `\`${e.command}\``],
@@ -177,7 +190,7 @@ export function chartSeries(r: Results, field: 'loss' | 'testAcc'): { series: Se
   const apart: { a: TrainerId; b: TrainerId; maxDiff: number }[] = [];
   const group = new Map<TrainerId, TrainerId>(ts.map((t) => [t, t])); // union-find over coinciding twins
   const root = (t: TrainerId): TrainerId => (group.get(t) === t ? t : root(group.get(t)!));
-  for (const [a, b] of TWINS) {
+  for (const [a, b] of twinsOf(r.plan.trainers)) {
     const ca = curve.get(a), cb = curve.get(b);
     if (!ca || !cb || ca.length !== cb.length) continue;
     const d = Math.max(...ca.map((p, i) => (Number.isFinite(p.value) && Number.isFinite(cb[i].value) ? Math.abs(p.value - cb[i].value) : 0)));
@@ -290,7 +303,7 @@ function timingSection(r: Results): string {
     const sps = x.samplesPerSec.length ? meanSd(x.samplesPerSec).mean : 0;
     return [
       x.trainer,
-      [...new Set(runs.map((y) => y.timing.ranOn))].join(', '),
+      [...new Set(runs.map((y) => y.timing.ranOn))].join(', ') + (isTfjsTrainer(x.trainer) ? `, ${backendOf(r, x.trainer) ?? 'no backend'}` : ''),
       pm(runs.map((y) => y.timing.totalMs / 1000), (v) => v.toFixed(2)),
       pm(runs.map((y) => y.timing.stepMedianMs), ms),
       runs.map((y) => `${ms(y.timing.stepP25Ms)}–${ms(y.timing.stepP75Ms)}`).join(', '),
@@ -328,7 +341,7 @@ function agreementSection(r: Results): string {
   const all = r.agreement.flatMap((a) => a.tensors.map((t) => [String(a.seed), String(a.step), t.tensor, ...agreementRow(t, th)]));
   const dropout = r.agreement.some((a) => a.dropout) ? ' The gradients are taken with dropout on: the probe batch has its own seeded masks, handed to every implementation.' : '';
   return [
-    `Gradients of the batch-mean cross-entropy on a fixed probe batch of ${Math.min(r.plan.probe, r.dataset.train)} training images, at the initial weights (step 0) and at a scratch trainer's weights along its trajectory: ${r.agreement.length} checkpoints in all.${dropout} Pass: relative L2 ≤ ${sci(th.relL2)}, max|a−b|/max|b| ≤ ${sci(th.maxAbsRel)} and 1 − cosine ≤ ${sci(1 - th.cosineMin)}, per tensor, for every pair: scratch vs tfjs (the first three columns), each implementation against an independent float64 implementation, and scratch-simd against plain-TS scratch (those columns give the relative L2).`,
+    `Gradients of the batch-mean cross-entropy on a fixed probe batch of ${Math.min(r.plan.probe, r.dataset.train)} training images, at the initial weights (step 0) and at a scratch trainer's weights along its trajectory: ${r.agreement.length} checkpoints in all.${dropout} Pass: relative L2 ≤ ${sci(th.relL2)}, max|a−b|/max|b| ≤ ${sci(th.maxAbsRel)} and 1 − cosine ≤ ${sci(1 - th.cosineMin)}, per tensor, for every pair: scratch vs tfjs on ${r.environment.tfjs?.name ?? 'no backend'} (the first three columns), each implementation against an independent float64 implementation, and scratch-simd against plain-TS scratch (those columns give the relative L2).`,
     '',
     'Worst checkpoint per tensor:',
     '',
@@ -343,7 +356,7 @@ function agreementSection(r: Results): string {
 }
 
 function driftSection(r: Results): string {
-  if (r.drift.length === 0) return `_no pair of twin trainers (${TWINS.map(([a, b]) => `${a} and ${b}`).join(', ')}) both finished, so there is no drift to show_`;
+  if (r.drift.length === 0) return `_no pair of twin trainers (${twinsOf(r.plan.trainers).map(([a, b]) => `${a} and ${b}`).join(', ')}) both finished, so there is no drift to show_`;
   const parts: string[] = [
     'Twin trainers, a hand-written one (a) and its counterpart (b: tfjs, or the plain-TS scratch for the SIMD trainers): same initial weights, same batches (and dropout masks), same α, so the two trajectories differ only by floating-point rounding. Relative L2 distance ‖W_a − W_b‖ / ‖W_b‖ per tensor:',
     '',

@@ -6,7 +6,7 @@
  * `environment.commit`-independent fields aside, and the `timing` objects is identical between runs.
  */
 import type { Agreement } from '../core/metrics.ts';
-import type { BackendInfo } from '../core/backends.ts';
+import type { BackendInfo, BackendName } from '../core/backends.ts';
 import type { Plan } from './plan.ts';
 import type { TrainerId } from './trainers.ts';
 
@@ -30,6 +30,7 @@ export interface Environment {
   os: string;
   cpu: string;
   cores: number;
+  /** the primary tfjs backend: tfjs-sgd / tfjs-adam and the gradient-agreement checks ran on it */
   tfjs: BackendInfo | null;
   commit: string | null; // git HEAD, '+dirty' appended when the work tree has changes
   command: string;
@@ -64,7 +65,10 @@ export interface WrongItem {
 }
 
 export interface Run {
+  /** tfjs-sgd / tfjs-adam: on the primary backend (environment.tfjs); tfjs-sgd@wasm …: on the backend named */
   trainer: TrainerId;
+  /** tfjs trainers: the backend this run's steps ran on (absent for the hand-written trainers) */
+  backend?: BackendName;
   seed: number;
   lr: number;
   status: 'ok' | 'diverged';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.ts';
 import { parseCompareArgs } from '../../src/cli/args.ts';
-import { PRESETS } from '../../src/harness/plan.ts';
+import { PRESETS, resolvePreset } from '../../src/harness/plan.ts';
 
 describe('compare flags', () => {
   it('defaults to the default preset and the reports folder', () => {
@@ -17,7 +17,7 @@ describe('compare flags', () => {
   });
 
   it("the deep preset is the deep notebook's recipe", () => {
-    const p = parseCompareArgs(['--preset', 'deep']).plan;
+    const p = parseCompareArgs(['--preset', 'deep'], false).plan;
     expect(p).toMatchObject({ layers: [400, 100], keep: [0.4, 0.5], init: 'he', adamLr: 0.005, beta1: 0.8, beta2: 0.999, lrDecay: 1e-5, batch: 256, seeds: [1] });
   });
 
@@ -111,5 +111,86 @@ describe('compare flags', () => {
     }
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toBe("--lr must be a finite number > 0, got '1\\n\\x1b[31mred\\x00'");
+  });
+});
+
+describe('the deep preset resolves by whether tfjs runs on the native backend', () => {
+  const ALL = ['scratch-gd', 'tfjs-sgd', 'tfjs-adam', 'scratch-adam', 'scratch-simd-gd', 'scratch-simd-adam'];
+  const WITHOUT_SGD = ['scratch-gd', 'tfjs-adam', 'scratch-adam', 'scratch-simd-gd', 'scratch-simd-adam'];
+
+  it('native: 3 seeds, tfjs-sgd back in; not native: 1 seed, no tfjs-sgd; the recipe is the same', () => {
+    const on = resolvePreset('deep', true), off = resolvePreset('deep', false);
+    expect(on.seeds).toEqual([1, 2, 3]);
+    expect(on.trainers).toEqual(ALL);
+    expect(off.seeds).toEqual([1]);
+    expect(off.trainers).toEqual(WITHOUT_SGD);
+    // native: the hand-written trainers on 2 worker threads (bit-identical), a curve point every 2 epochs (468 steps of 256)
+    expect(on).toMatchObject({ threads: 2, evalEvery: 468 });
+    expect(off).toMatchObject({ threads: 0, evalEvery: 234 });
+    for (const p of [on, off]) expect(p).toMatchObject({ preset: 'deep', layers: [400, 100], keep: [0.4, 0.5], init: 'he', batch: 256, epochs: 10, adamLr: 0.005, beta1: 0.8 });
+    // deterministic, and a copy: changing one resolution changes no other
+    on.seeds.push(9);
+    expect(resolvePreset('deep', true).seeds).toEqual([1, 2, 3]);
+  });
+
+  it('every other preset is the same with and without native', () => {
+    for (const name of ['default', 'notebook', 'smoke', 'deep-smoke'] as const) expect(resolvePreset(name, true)).toEqual(resolvePreset(name, false));
+  });
+
+  it('through the flags: auto follows the installed package, a forced backend decides alone, --seeds / --trainers still override', () => {
+    const seedsOf = (argv: string[], native: boolean) => parseCompareArgs(['--preset', 'deep', ...argv], native).plan;
+    expect(seedsOf([], true)).toMatchObject({ seeds: [1, 2, 3], trainers: ALL, backend: 'auto' });
+    expect(seedsOf([], false)).toMatchObject({ seeds: [1], trainers: WITHOUT_SGD, backend: 'auto' });
+    expect(seedsOf(['--backend', 'wasm'], true)).toMatchObject({ seeds: [1], trainers: WITHOUT_SGD, backend: 'wasm' });
+    expect(seedsOf(['--backend', 'tensorflow'], false)).toMatchObject({ seeds: [1, 2, 3], trainers: ALL, backend: 'tensorflow' });
+    expect(seedsOf(['--backend', 'tensorflow,wasm'], true).seeds).toEqual([1, 2, 3]);
+    expect(seedsOf(['--backend', 'wasm,tensorflow'], true).seeds).toEqual([1]);
+    expect(seedsOf(['--seeds', '7'], true).seeds).toEqual([7]);
+  });
+});
+
+describe('--backend lists', () => {
+  it('one backend or auto: no extra trainers', () => {
+    expect(parseCompareArgs(['--backend', 'wasm']).plan).toMatchObject({ backend: 'wasm', trainers: PRESETS.default.trainers });
+    expect(parseCompareArgs(['--backend', 'auto']).plan).toMatchObject({ backend: 'auto', trainers: PRESETS.default.trainers });
+  });
+
+  it('the first backend is the primary one; each tfjs trainer runs on every other, listed right after it', () => {
+    const p = parseCompareArgs(['--backend', 'tensorflow,wasm']).plan;
+    expect(p.backend).toBe('tensorflow');
+    expect(p.trainers).toEqual(['scratch-gd', 'tfjs-sgd', 'tfjs-sgd@wasm', 'tfjs-adam', 'tfjs-adam@wasm', 'scratch-adam', 'scratch-simd-gd', 'scratch-simd-adam']);
+    const q = parseCompareArgs(['--backend', 'wasm,cpu,tensorflow', '--trainers', 'tfjs-adam,scratch-gd']).plan;
+    expect(q.backend).toBe('wasm');
+    expect(q.trainers).toEqual(['tfjs-adam', 'tfjs-adam@cpu', 'tfjs-adam@tensorflow', 'scratch-gd']);
+  });
+
+  const bad: [string, RegExp][] = [
+    ['tensorflow,,wasm', /^--backend must be a comma-separated list, got 'tensorflow,,wasm'$/],
+    ['wasm,', /^--backend must be a comma-separated list/],
+    ['wasm,wasm', /^--backend lists an entry twice: 'wasm,wasm'$/],
+    ['tensorflow,gpu', /^--backend must be one of auto, tensorflow, wasm, cpu; got 'gpu'$/],
+    ['auto,wasm', /^--backend: auto is one choice and cannot be in a list/],
+    ['wasm,auto', /^--backend: auto is one choice and cannot be in a list/],
+  ];
+  for (const [v, re] of bad) {
+    it(`--backend ${v}: one UserError line`, () => {
+      let err: unknown;
+      try {
+        parseCompareArgs(['--backend', v]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as Error).message).toMatch(re);
+      expect((err as Error).message).not.toContain('\n');
+    });
+  }
+
+  it('a list without any tfjs trainer in the plan is an error', () => {
+    expect(() => parseCompareArgs(['--backend', 'tensorflow,wasm', '--trainers', 'scratch-gd'])).toThrow(/no tfjs trainer is in the plan/);
+  });
+
+  it('--trainers takes the base names only (the @backend ids come from --backend)', () => {
+    expect(() => parseCompareArgs(['--trainers', 'tfjs-sgd@wasm'])).toThrow(UserError);
   });
 });
