@@ -1,5 +1,5 @@
 // `npm run compare` as a user runs it: exit codes, one-line errors, nothing half-written.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -21,9 +21,17 @@ const tmp = () => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function compare(args: string[]) {
-  const r = spawnSync(...node(args), { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/** The real CLI in a child; asynchronous, so that a long run never blocks vitest's worker (its RPC times out). */
+function compare(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [cmd, argv] = node(args);
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, argv, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
+    let stdout = '', stderr = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    c.on('error', reject);
+    c.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 let nativeInstalled = true;
@@ -34,8 +42,8 @@ try {
 }
 
 describe('compare CLI', () => {
-  it('--help prints usage and exits 0', () => {
-    const r = compare(['--help']);
+  it('--help prints usage and exits 0', async () => {
+    const r = await compare(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--preset NAME');
     expect(r.stdout).toContain('notebook');
@@ -53,9 +61,9 @@ describe('compare CLI', () => {
     ['--keep', '1.5'],
     ['--layers', '400,100', '--keep', '0.5'],
   ]) {
-    it(`bad input ${args.join(' ')}: one error line, exit 2, nothing written`, () => {
+    it(`bad input ${args.join(' ')}: one error line, exit 2, nothing written`, async () => {
       const out = join(tmp(), 'reports');
-      const r = compare(['--preset', 'smoke', '--out', out, ...args]);
+      const r = await compare(['--preset', 'smoke', '--out', out, ...args]);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^error: /);
@@ -63,7 +71,7 @@ describe('compare CLI', () => {
     });
   }
 
-  it('corrupt data (a truncated IDX file, a label of 12): one error line naming the file, exit 2, nothing written', () => {
+  it('corrupt data (a truncated IDX file, a label of 12): one error line naming the file, exit 2, nothing written', async () => {
     for (const corrupt of ['truncate', 'label'] as const) {
       const data = tmp();
       writeIdxDir(data, 50, 20);
@@ -75,7 +83,7 @@ describe('compare CLI', () => {
         writeFileSync(f, bytes);
       }
       const out = join(tmp(), 'reports');
-      const r = compare(['--preset', 'smoke', '--data', data, '--out', out]);
+      const r = await compare(['--preset', 'smoke', '--data', data, '--out', out]);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toContain('t10k-labels-idx1-ubyte');
@@ -84,18 +92,18 @@ describe('compare CLI', () => {
     }
   });
 
-  it.skipIf(nativeInstalled)('--backend tensorflow without @tensorflow/tfjs-node is a clear error (runs only where tfjs-node is not installed)', () => {
+  it.skipIf(nativeInstalled)('--backend tensorflow without @tensorflow/tfjs-node is a clear error (runs only where tfjs-node is not installed)', async () => {
     const out = join(tmp(), 'reports');
-    const r = compare(['--preset', 'smoke', '--out', out, '--backend', 'tensorflow']);
+    const r = await compare(['--preset', 'smoke', '--out', out, '--backend', 'tensorflow']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/tensorflow.*tfjs-node/);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('the deep preset (its smoke variant) runs end to end: every layer in the agreement and drift tables', () => {
+  it('the deep preset (its smoke variant) runs end to end: every layer in the agreement and drift tables', async () => {
     const out = tmp();
-    const r = compare(['--preset', 'deep-smoke', '--out', out]);
+    const r = await compare(['--preset', 'deep-smoke', '--out', out]);
     expect(r.stderr.replace(TF_NOTE, '')).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const res = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
@@ -109,7 +117,7 @@ describe('compare CLI', () => {
     expect(md).toMatch(/\| W3 \| 1 \/ \d+ \|/);
   });
 
-  it('Kaggle: train.csv with an unlabelled test.csv beside it → --submission writes ImageId,Label from the most accurate run', () => {
+  it('Kaggle: train.csv with an unlabelled test.csv beside it → --submission writes ImageId,Label from the most accurate run', async () => {
     const data = tmp();
     const train = embeddedRaw('train', 3000); // 1,000 rows are held out as the test set
     const test = embeddedRaw('t10k', 60); // Kaggle's test.csv has no labels; we know these ones
@@ -117,7 +125,7 @@ describe('compare CLI', () => {
     writeFileSync(join(data, 'test.csv'), csvTextUnlabelled(test.images, 60));
     const out = tmp();
     const sub = join(tmp(), 'kaggle', 'submission.csv');
-    const r = compare(['--preset', 'smoke', '--data', data, '--out', out, '--submission', sub, '--backend', 'cpu']);
+    const r = await compare(['--preset', 'smoke', '--data', data, '--out', out, '--submission', sub, '--backend', 'cpu']);
     expect(r.stderr.replace(TF_NOTE, '')).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const lines = readFileSync(sub, 'utf8').split('\n');
@@ -136,7 +144,7 @@ describe('compare CLI', () => {
     expect(readFileSync(join(out, 'compare.md'), 'utf8')).toContain(`**Kaggle submission:** \`${sub}\`, 60 images`);
   });
 
-  it('Kaggle: --data folder/train.csv with an unlabelled test.csv beside it works as the folder does; the report says what the test set is', () => {
+  it('Kaggle: --data folder/train.csv with an unlabelled test.csv beside it works as the folder does; the report says what the test set is', async () => {
     const data = tmp();
     const train = embeddedRaw('train', 1500);
     const test = embeddedRaw('t10k', 20);
@@ -144,7 +152,7 @@ describe('compare CLI', () => {
     writeFileSync(join(data, 'test.csv'), csvTextUnlabelled(test.images, 20));
     const out = tmp();
     const sub = join(tmp(), 'submission.csv');
-    const r = compare(['--preset', 'smoke', '--trainers', 'scratch-gd', '--seeds', '1', '--data', join(data, 'train.csv'), '--out', out, '--submission', sub]);
+    const r = await compare(['--preset', 'smoke', '--trainers', 'scratch-gd', '--seeds', '1', '--data', join(data, 'train.csv'), '--out', out, '--submission', sub]);
     expect(r.stderr.replace(TF_NOTE, '')).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(readFileSync(sub, 'utf8').split('\n')).toHaveLength(22); // header, 20 rows, '' after the last newline
@@ -154,14 +162,14 @@ describe('compare CLI', () => {
     expect(md).toContain(`1000 rows held out as test, seed 1; ${join(data, 'test.csv')} has no labels: the images to predict`);
   });
 
-  it('Kaggle: a labelled test.csv beside --data folder/train.csv is the test set, not a holdout', () => {
+  it('Kaggle: a labelled test.csv beside --data folder/train.csv is the test set, not a holdout', async () => {
     const data = tmp();
     const train = embeddedRaw('train', 1500);
     const test = embeddedRaw('t10k', 300);
     writeFileSync(join(data, 'train.csv'), csvText(train.images, train.labels));
     writeFileSync(join(data, 'test.csv'), csvText(test.images, test.labels));
     const out = tmp();
-    const r = compare(['--preset', 'smoke', '--trainers', 'scratch-gd', '--seeds', '1', '--data', join(data, 'train.csv'), '--out', out]);
+    const r = await compare(['--preset', 'smoke', '--trainers', 'scratch-gd', '--seeds', '1', '--data', join(data, 'train.csv'), '--out', out]);
     expect(r.stderr.replace(TF_NOTE, '')).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const res = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
@@ -169,10 +177,10 @@ describe('compare CLI', () => {
     expect(readFileSync(join(out, 'compare.md'), 'utf8')).toContain(`the test set: ${join(data, 'test.csv')} (labelled)`);
   });
 
-  it('--submission without images to predict is an error before any training', () => {
+  it('--submission without images to predict is an error before any training', async () => {
     const out = join(tmp(), 'reports');
     const t0 = Date.now();
-    const r = compare(['--preset', 'smoke', '--out', out, '--submission', join(tmp(), 's.csv')]);
+    const r = await compare(['--preset', 'smoke', '--out', out, '--submission', join(tmp(), 's.csv')]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^error: --submission needs images to predict/);
@@ -180,9 +188,9 @@ describe('compare CLI', () => {
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
-  it('a diverging trainer is reported as diverged at step N with its learning rate; the others finish', () => {
+  it('a diverging trainer is reported as diverged at step N with its learning rate; the others finish', async () => {
     const out = tmp();
-    const r = compare(['--preset', 'smoke', '--out', out, '--lr', '1e6', '--trainers', 'scratch-gd,tfjs-sgd,tfjs-adam', '--backend', 'cpu']);
+    const r = await compare(['--preset', 'smoke', '--out', out, '--lr', '1e6', '--trainers', 'scratch-gd,tfjs-sgd,tfjs-adam', '--backend', 'cpu']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/warning: scratch-gd diverged at step \d+ \(seed 1, learning rate 1000000/);
     const res = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
