@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """
-The seed notebook's network in PyTorch, as a reference row beside numpy's (bench/numpy_ref.py): the same
+The notebook's network in PyTorch, as a reference row beside numpy's (bench/numpy_ref.py): the same
 equations, data, batches, plan, output and --check protocol, plus dropout masks and a thread count.
 
 Everything is float32 on the CPU, with the notebook's equations written out (no autograd, no nn.Module), so
