@@ -13,8 +13,8 @@
  *       The tasks come back with fn a no-op, threads = the TensorFlow thread count, ranOn
  *       'tensorflow, N thread(s) (child process)', and ' · N TF thread(s)' appended to their ids.
  */
+import { nativeInstalled } from '../src/core/backends.ts';
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendInfo } from '../src/core/backends.ts';
@@ -59,15 +59,7 @@ export interface NativeResult {
 
 export const nativeRanOn = (threads: number) => `tensorflow, ${threads} thread${threads === 1 ? '' : 's'} (child process)`;
 
-/** Does @tensorflow/tfjs-node resolve (without loading it)? */
-export function nativeInstalled(): boolean {
-  try {
-    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { nativeInstalled };
 
 export async function runNative(
   req: NativeRequest,
