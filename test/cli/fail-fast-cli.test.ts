@@ -1,5 +1,6 @@
 // `npm run compare` / `npm run report` with input that used to hang, eat memory or waste a run: each must
 // be one `error:` line, exit 2, nothing written, before any training; and SIGTERM must be Ctrl-C.
+import { expectUnchanged, previousReport } from './run-cli.ts';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -73,22 +74,6 @@ function expectOneError(r: Run, ...patterns: (string | RegExp)[]) {
   for (const p of patterns) typeof p === 'string' ? expect(lines[0]).toContain(p) : expect(lines[0]).toMatch(p);
   expect(r.stderr).not.toMatch(/steps/); // no training progress was shown
   expect(r.ms).toBeLessThan(20_000);
-}
-
-/** A previous report: compare.md, compare.json and a gallery image, with their bytes. */
-function previousReport(out: string): Map<string, Buffer> {
-  mkdirSync(join(out, 'gallery'), { recursive: true });
-  const files = new Map<string, Buffer>([
-    ['compare.md', Buffer.from('# previous report\n')],
-    ['compare.json', Buffer.from('{"previous": true}\n')],
-    ['gallery/test-5.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])],
-  ]);
-  for (const [f, b] of files) writeFileSync(join(out, f), b);
-  return files;
-}
-function expectUnchanged(out: string, files: Map<string, Buffer>) {
-  for (const [f, b] of files) expect(readFileSync(join(out, f)).equals(b), f).toBe(true);
-  expect((readdirSync(out, { recursive: true }) as string[]).sort()).toEqual(['compare.json', 'compare.md', 'gallery', 'gallery/test-5.png']);
 }
 
 describe.concurrent('--out that cannot take the report: refused before any training', () => {
