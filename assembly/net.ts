@@ -38,7 +38,7 @@
 
 // ---- sizes, also in src/simd/layout.ts (checked at load: see blockSamples/subSamples) ----
 /** samples per gradient block (the unit of the float64 sums added in block order) */
-const BLOCK: i32 = 256;
+const BLOCK: i32 = 128;
 /** samples per sub-block (intermediates of SUB samples stay in cache) */
 const SUB: i32 = 64;
 const INPUT: i32 = 784;
@@ -63,8 +63,18 @@ export const N_L = 0, N_SUMS_BYTES = 1, N_LOSS = 2, N_LAYER0 = 4, N_STRIDE = 16;
 export const L_IN = 0, L_OUT = 1, L_INP = 2, L_OUTP = 3, L_WT = 4, L_WR = 5, L_B = 6, L_DW = 7, L_DB = 8;
 export const L_MW = 9, L_VW = 10, L_MB = 11, L_VB = 12;
 // workspace descriptor (one per worker): layer l's fields WL_* start at word W_LAYER0 + l·W_STRIDE
-export const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_DZ64 = 4, W_COUNT = 6, W_LAYER0 = 8, W_STRIDE = 8;
+export const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_COLSTART = 4, W_COLS = 5, W_COUNT = 6, W_LAYER0 = 8, W_STRIDE = 8;
 export const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5;
+
+/**
+ * a·b + c per lane. With relaxed SIMD (the `relaxed` builds, see src/simd/build.ts) one f32x4.relaxed_madd,
+ * which V8 compiles to a fused multiply-add where the CPU has one (one rounding); otherwise a multiply
+ * then an add (two roundings). Either way the same on every run of one build on one machine.
+ */
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
 
 // activations (the order of ACTIVATIONS in src/core/types.ts)
 const RELU = 0, TANH = 1, SIGMOID = 2;
@@ -198,23 +208,23 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
         const o0 = <usize>load<i32>(idx + (<usize>t << 2)), o1 = <usize>load<i32>(idx + (<usize>t << 2), 4);
         const v = v128.load32_splat(row + o0), u = v128.load32_splat(row + o1);
         const w = Mc + o0 * mq, x = Mc + o1 * mq;
-        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
-        a4 = f32x4.add(a4, f32x4.mul(u, v128.load(x)));
-        if (V > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
-        if (V > 1) a5 = f32x4.add(a5, f32x4.mul(u, v128.load(x, 16)));
-        if (V > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
-        if (V > 2) a6 = f32x4.add(a6, f32x4.mul(u, v128.load(x, 32)));
-        if (V > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
-        if (V > 3) a7 = f32x4.add(a7, f32x4.mul(u, v128.load(x, 48)));
+        a0 = madd(v, v128.load(w), a0);
+        a4 = madd(u, v128.load(x), a4);
+        if (V > 1) a1 = madd(v, v128.load(w, 16), a1);
+        if (V > 1) a5 = madd(u, v128.load(x, 16), a5);
+        if (V > 2) a2 = madd(v, v128.load(w, 32), a2);
+        if (V > 2) a6 = madd(u, v128.load(x, 32), a6);
+        if (V > 3) a3 = madd(v, v128.load(w, 48), a3);
+        if (V > 3) a7 = madd(u, v128.load(x, 48), a7);
       }
       if (t < e) {
         const o0 = <usize>load<i32>(idx + (<usize>t << 2));
         const v = v128.load32_splat(row + o0);
         const w = Mc + o0 * mq;
-        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
-        if (V > 1) a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
-        if (V > 2) a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
-        if (V > 3) a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
+        a0 = madd(v, v128.load(w), a0);
+        if (V > 1) a1 = madd(v, v128.load(w, 16), a1);
+        if (V > 2) a2 = madd(v, v128.load(w, 32), a2);
+        if (V > 3) a3 = madd(v, v128.load(w, 48), a3);
       }
       a0 = f32x4.add(a0, a4);
       if (V > 1) a1 = f32x4.add(a1, a5);
@@ -225,14 +235,14 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
         const off = <usize>load<i32>(idx + (<usize>t << 2));
         const v = v128.load32_splat(row + off);
         const w = Mc + off * mq;
-        a0 = f32x4.add(a0, f32x4.mul(v, v128.load(w)));
-        a1 = f32x4.add(a1, f32x4.mul(v, v128.load(w, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(v, v128.load(w, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(v, v128.load(w, 48)));
-        a4 = f32x4.add(a4, f32x4.mul(v, v128.load(w, 64)));
-        if (V > 5) a5 = f32x4.add(a5, f32x4.mul(v, v128.load(w, 80)));
-        if (V > 6) a6 = f32x4.add(a6, f32x4.mul(v, v128.load(w, 96)));
-        if (V > 7) a7 = f32x4.add(a7, f32x4.mul(v, v128.load(w, 112)));
+        a0 = madd(v, v128.load(w), a0);
+        a1 = madd(v, v128.load(w, 16), a1);
+        a2 = madd(v, v128.load(w, 32), a2);
+        a3 = madd(v, v128.load(w, 48), a3);
+        a4 = madd(v, v128.load(w, 64), a4);
+        if (V > 5) a5 = madd(v, v128.load(w, 80), a5);
+        if (V > 6) a6 = madd(v, v128.load(w, 96), a6);
+        if (V > 7) a7 = madd(v, v128.load(w, 112), a7);
       }
     }
     if (bias) {
@@ -314,99 +324,136 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
   }
 }
 
-// ---- float64 sums: S[k] += rows[i, k]·dZ[i] over the lists ----
+// ---- dWᵀ sums: S[k] += Σ_i rows[i, k]·dZ[i] over the columns of the lists ----
 
 /**
- * One tile of P ≤ 8 float64 pairs (2P units from byte `col` of a float64 row) of
- * S[k_t, ·] += f64(rows[i, k_t])·dZ64[i, ·], samples ascending, t ascending. S rows have sq·4 bytes
- * (sq = 2·outP: off = 4k → off·sq = 8k·outP).
+ * One tile of V ≤ 8 vectors (4V units from byte `col` of a dZ row) of one input k: the float32 sum
+ * acc = Σ_e value_e·dZ[row_e] over k's column entries [from, to) (samples ascending), kept in registers,
+ * then added to S[k]'s float64 lanes (Sk: S's row k plus 2·col).
  */
-@inline function outerTile(P: i32, rows: usize, rs: usize, idx: usize, start: usize, n: i32, dz: usize, ds: usize, S: usize, sq: usize, col: usize): void {
-  const Sc = S + col;
+@inline function colTile(V: i32, ce: usize, from: i32, to: i32, dzc: usize, Sk: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  for (let e = from; e < to; e++) {
+    const p = ce + (<usize>e << 3);
+    const d = dzc + <usize>load<i32>(p);
+    const v = v128.load32_splat(p, 4);
+    a0 = madd(v, v128.load(d), a0);
+    if (V > 1) a1 = madd(v, v128.load(d, 16), a1);
+    if (V > 2) a2 = madd(v, v128.load(d, 32), a2);
+    if (V > 3) a3 = madd(v, v128.load(d, 48), a3);
+    if (V > 4) a4 = madd(v, v128.load(d, 64), a4);
+    if (V > 5) a5 = madd(v, v128.load(d, 80), a5);
+    if (V > 6) a6 = madd(v, v128.load(d, 96), a6);
+    if (V > 7) a7 = madd(v, v128.load(d, 112), a7);
+  }
+  add64(Sk, a0);
+  if (V > 1) add64(Sk + 32, a1);
+  if (V > 2) add64(Sk + 64, a2);
+  if (V > 3) add64(Sk + 96, a3);
+  if (V > 4) add64(Sk + 128, a4);
+  if (V > 5) add64(Sk + 160, a5);
+  if (V > 6) add64(Sk + 192, a6);
+  if (V > 7) add64(Sk + 224, a7);
+}
+
+/** s[0..3] (float64) += the four lanes of a (float32, exact in float64). */
+@inline function add64(s: usize, a: v128): void {
+  v128.store(s, f64x2.add(v128.load(s), f64x2.promote_low_f32x4(a)));
+  v128.store(s, f64x2.add(v128.load(s, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1))), 16);
+}
+
+/**
+ * S (K×outP float64) += rowsᵀ·dZ (dZ: n×outP float32) over the lists of rows' nonzeros. The lists (per
+ * sample) are first transposed into columns (per input k, the samples where rows[i, k] ≠ 0, ascending: a
+ * counting sort into cs, K + 1 words, and ce, 8 bytes per entry); then, per tile of units and per input k,
+ * the column's products are summed in float32 registers and added to S[k] once, in float64. So a float32
+ * sum covers at most one sub-block (SUB samples) and the batch's sums stay float64: measured against
+ * scratch (float64 throughout) at m = 60,000, the same agreement as summing every product in float64
+ * (relative L2 ≤ 4.2e-8 per tensor, see test/simd/gradients.test.ts), at half the cost. Returns the
+ * number of list entries (each costs `out` multiply-adds; padding lanes of dZ are 0 and add 0).
+ */
+export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dZ: usize, outP: i32, K: i32, S: usize, cs: usize, ce: usize): i32 {
+  memory.fill(cs, 0, (<usize>K + 1) << 2);
+  const t0 = load<i32>(start), t1 = load<i32>(start + (<usize>n << 2));
+  // counts per input k (idx holds byte offsets 4k), then exclusive prefix sums: cs[k] = k's first entry
+  for (let t = t0; t < t1; t++) {
+    const c = cs + <usize>load<i32>(idx + (<usize>t << 2));
+    store<i32>(c, load<i32>(c) + 1);
+  }
+  let run: i32 = 0;
+  for (let q = 0; q < K; q++) {
+    const c = cs + (<usize>q << 2);
+    const cnt = load<i32>(c);
+    store<i32>(c, run);
+    run += cnt;
+  }
+  // scatter (dZ row offset, value) by input, samples ascending; afterwards cs[k] is k's end = k+1's start
+  const ds = <usize>outP << 2;
   for (let i = 0; i < n; i++) {
-    const d = dz + <usize>i * ds + col;
-    const d0 = v128.load(d);
-    const d1 = P > 1 ? v128.load(d, 16) : d0;
-    const d2 = P > 2 ? v128.load(d, 32) : d0;
-    const d3 = P > 3 ? v128.load(d, 48) : d0;
-    const d4 = P > 4 ? v128.load(d, 64) : d0;
-    const d5 = P > 5 ? v128.load(d, 80) : d0;
-    const d6 = P > 6 ? v128.load(d, 96) : d0;
-    const d7 = P > 7 ? v128.load(d, 112) : d0;
     const row = rows + <usize>i * rs;
     const e = load<i32>(start + (<usize>i << 2), 4);
     for (let t = load<i32>(start + (<usize>i << 2)); t < e; t++) {
       const off = <usize>load<i32>(idx + (<usize>t << 2));
-      const v = f64x2.splat(<f64>load<f32>(row + off));
-      const s = Sc + off * sq;
-      v128.store(s, f64x2.add(v128.load(s), f64x2.mul(v, d0)));
-      if (P > 1) v128.store(s, f64x2.add(v128.load(s, 16), f64x2.mul(v, d1)), 16);
-      if (P > 2) v128.store(s, f64x2.add(v128.load(s, 32), f64x2.mul(v, d2)), 32);
-      if (P > 3) v128.store(s, f64x2.add(v128.load(s, 48), f64x2.mul(v, d3)), 48);
-      if (P > 4) v128.store(s, f64x2.add(v128.load(s, 64), f64x2.mul(v, d4)), 64);
-      if (P > 5) v128.store(s, f64x2.add(v128.load(s, 80), f64x2.mul(v, d5)), 80);
-      if (P > 6) v128.store(s, f64x2.add(v128.load(s, 96), f64x2.mul(v, d6)), 96);
-      if (P > 7) v128.store(s, f64x2.add(v128.load(s, 112), f64x2.mul(v, d7)), 112);
+      const c = cs + off;
+      const pos = load<i32>(c);
+      store<i32>(c, pos + 1);
+      const p = ce + (<usize>pos << 3);
+      store<i32>(p, <i32>(<usize>i * ds));
+      store<f32>(p, load<f32>(row + off), 4);
     }
   }
+  const sq = <usize>outP << 3;
+  let left = outP >> 2;
+  let col: usize = 0;
+  while (left > 0) {
+    const V = min(left, 8);
+    const dzc = dZ + col;
+    let from: i32 = 0;
+    for (let q = 0; q < K; q++) {
+      const to = load<i32>(cs + (<usize>q << 2));
+      if (to > from) {
+        const Sk = S + <usize>q * sq + (col << 1);
+        switch (V) {
+          case 8: colTile(8, ce, from, to, dzc, Sk); break;
+          case 7: colTile(7, ce, from, to, dzc, Sk); break;
+          case 6: colTile(6, ce, from, to, dzc, Sk); break;
+          case 5: colTile(5, ce, from, to, dzc, Sk); break;
+          case 4: colTile(4, ce, from, to, dzc, Sk); break;
+          case 3: colTile(3, ce, from, to, dzc, Sk); break;
+          case 2: colTile(2, ce, from, to, dzc, Sk); break;
+          default: colTile(1, ce, from, to, dzc, Sk); break;
+        }
+      }
+      from = to;
+    }
+    left -= V;
+    col += <usize>V << 4;
+  }
+  return t1 - t0;
 }
 
 /**
- * S (K×outP float64) += rowsᵀ·dZ64 over the lists, for the first `out` units (ceil(out/2) pairs: the
- * padded pair of out ≡ 2 mod 4 is never touched and stays 0).
+ * outerCols's plain loop: for every k < K and unit c < outP, the float32 sum over the samples ascending of
+ * rows[i, k]·dZ[i, c] (zeros included: they add ±0), added to S[k, c] in float64.
  */
-export function outer64(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dz: usize, outP: i32, out: i32, S: usize): void {
-  const ds = <usize>outP << 3;
-  const sq = <usize>outP << 1;
-  // (no L1 rule here, unlike spmm: splitting 784-10-10's 5 pairs into 3 + 2 to fit L1 measured slower,
-  // the second pass over the lists costing more than the L2 traffic it saves)
-  let left = (out + 1) >> 1;
-  let col: usize = 0;
-  while (left > 0) {
-    const P = min(left, 8);
-    switch (P) {
-      case 8: outerTile(8, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
-      case 7: outerTile(7, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
-      case 6: outerTile(6, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
-      case 5: outerTile(5, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
-      case 4: outerTile(4, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
-      case 3: outerTile(3, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
-      case 2: outerTile(2, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
-      default: outerTile(1, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
-    }
-    left -= P;
-    col += <usize>P << 4;
-  }
-}
-
-/** outer64's plain loop: S[k, c] += f64(rows[i, k])·dz64[i, c] for every k < K and c < out, samples ascending. */
-export function outer64Naive(rows: usize, rs: usize, K: i32, n: i32, dz: usize, outP: i32, out: i32, S: usize): void {
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < K; k++) {
-      const a = <f64>load<f32>(rows + <usize>i * rs + (<usize>k << 2));
-      for (let c = 0; c < out; c++) {
-        const s = S + (<usize>(k * outP + c) << 3);
-        store<f64>(s, load<f64>(s) + a * load<f64>(dz + (<usize>(i * outP + c) << 3)));
-      }
+export function outerColsNaive(rows: usize, rs: usize, K: i32, n: i32, dZ: usize, outP: i32, S: usize): void {
+  for (let k = 0; k < K; k++) {
+    for (let c = 0; c < outP; c++) {
+      let a: f32 = 0;
+      for (let i = 0; i < n; i++) a += load<f32>(rows + <usize>i * rs + (<usize>k << 2)) * load<f32>(dZ + (<usize>(i * outP + c) << 2));
+      const s = S + (<usize>(k * outP + c) << 3);
+      store<f64>(s, load<f64>(s) + <f64>a);
     }
   }
 }
 
-/** dz64 (n×outP f64) = dZ (n×outP f32), and db (outP f64) += Σ_i dz64[i], samples ascending. */
-function promoteAndSum(dZ: usize, n: i32, outP: i32, dz64: usize, db: usize): void {
+/** db (outP f64) += Σ_i dZ[i] (n×outP f32), samples ascending. */
+function sumRows64(dZ: usize, n: i32, outP: i32, db: usize): void {
   const vecs = outP >> 2;
   for (let i = 0; i < n; i++) {
-    const src = dZ + (<usize>(i * outP) << 2), dst = dz64 + (<usize>(i * outP) << 3);
-    for (let v = 0; v < vecs; v++) {
-      const z = v128.load(src + (<usize>v << 4));
-      const lo = f64x2.promote_low_f32x4(z);
-      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(z, z, 2, 3, 0, 1));
-      const o = dst + (<usize>v << 5), b = db + (<usize>v << 5);
-      v128.store(o, lo);
-      v128.store(o, hi, 16);
-      v128.store(b, f64x2.add(v128.load(b), lo));
-      v128.store(b, f64x2.add(v128.load(b, 16), hi), 16);
-    }
+    const src = dZ + (<usize>(i * outP) << 2);
+    for (let v = 0; v < vecs; v++) add64(db + (<usize>v << 5), v128.load(src + (<usize>v << 4)));
   }
 }
 
@@ -593,7 +640,7 @@ export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, 
   const L = word(net, N_L);
   memory.fill(sums, 0, <usize>word(net, N_SUMS_BYTES));
   const x = <usize>word(ws, W_X), y = <usize>word(ws, W_Y);
-  const dz64 = <usize>word(ws, W_DZ64), dzList = <usize>word(ws, W_DZLIST), dzStart = <usize>word(ws, W_DZSTART);
+  const colStart = <usize>word(ws, W_COLSTART), cols = <usize>word(ws, W_COLS), dzList = <usize>word(ws, W_DZLIST), dzStart = <usize>word(ws, W_DZSTART);
   let loss: f64 = 0;
   let macs: f64 = 0;
   for (let s0 = 0; s0 < n; s0 += SUB) {
@@ -605,13 +652,13 @@ export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, 
     for (let l = L - 1; l >= 0; l--) {
       const inp = lw(net, l, L_IN), out = lw(net, l, L_OUT), outP = lw(net, l, L_OUTP), inP = lw(net, l, L_INP);
       const dZ = l == L - 1 ? wp(ws, l, WL_Z) : wp(ws, l, WL_DZ);
-      // db_l += Σ dZ_l (per unit; fix 1), and dZ_l in float64 for the products
-      promoteAndSum(dZ, ns, outP, dz64, sums + lp(net, l, L_DB));
-      // dW_lᵀ += A_{l−1}ᵀ·dZ_l over A_{l−1}'s nonzeros (the lists of forward)
+      // db_l += Σ dZ_l (per unit; fix 1)
+      sumRows64(dZ, ns, outP, sums + lp(net, l, L_DB));
+      // dW_lᵀ += A_{l−1}ᵀ·dZ_l over A_{l−1}'s nonzeros (the lists of forward, transposed)
       const rows = l == 0 ? xs : wp(ws, l - 1, WL_A);
       const rs: usize = l == 0 ? <usize>INPUT << 2 : <usize>inP << 2;
-      outer64(rows, rs, wp(ws, l, WL_LIST), wp(ws, l, WL_START), ns, dz64, outP, out, sums + lp(net, l, L_DW));
-      macs += <f64>load<i32>(wp(ws, l, WL_START) + (<usize>ns << 2)) * <f64>out;
+      const K = l == 0 ? INPUT : inP;
+      macs += <f64>outerCols(rows, rs, wp(ws, l, WL_LIST), wp(ws, l, WL_START), ns, dZ, outP, K, sums + lp(net, l, L_DW), colStart, cols) * <f64>out;
       if (l == 0) break;
       // dZ_{l−1} = W_lᵀ·dZ_l ∘ (M_{l−1} ∘ g′(Z_{l−1})), over dZ_l's nonzeros
       const nz = scanRows(dZ, <usize>outP << 2, outP, ns, dzList, dzStart);
@@ -696,11 +743,22 @@ export function paramsChanged(net: usize): void {
   refreshRowMajor(net);
 }
 
+/** Elements [lo, hi) of a tensor of `count` elements whose sums start at byte s0, for the sums' bytes [lo, hi). */
+@inline function firstOf(lo: i32, s0: i32): i32 {
+  return max(0, (lo - s0) >> 3);
+}
+@inline function endOf(hi: i32, s0: i32, count: i32): i32 {
+  return min(count, max(0, (hi - s0) >> 3));
+}
+
 /**
  * Gradient descent from the sums of m samples: w := w − lr·round32(sum/m), each step in double and the
  * result rounded to float32 — the same operations as scratch-gd's `w[i] -= lr * Math.fround(sum[i] * inv)`.
+ * Only the parameters whose sums lie in bytes [lo, hi) of the block of sums (multiples of 32: worker
+ * threads split the elements between them); the caller then refreshes the row-major copies
+ * (paramsChanged).
  */
-export function sgd(net: usize, sums: usize, m: i32, lr: f64): void {
+export function sgd(net: usize, sums: usize, m: i32, lr: f64, lo: i32, hi: i32): void {
   const L = word(net, N_L);
   const inv = f64x2.splat(1.0 / <f64>m);
   const rate = f64x2.splat(lr);
@@ -708,9 +766,11 @@ export function sgd(net: usize, sums: usize, m: i32, lr: f64): void {
     const outP = lw(net, l, L_OUTP);
     for (let t = 0; t < 2; t++) {
       const w = t == 0 ? lp(net, l, L_WT) : lp(net, l, L_B);
-      const s = sums + (t == 0 ? lp(net, l, L_DW) : lp(net, l, L_DB));
+      const s0 = t == 0 ? lw(net, l, L_DW) : lw(net, l, L_DB);
+      const s = sums + <usize>s0;
       const count = t == 0 ? lw(net, l, L_IN) * outP : outP;
-      for (let i = 0; i < count; i += 4) {
+      const end = endOf(hi, s0, count);
+      for (let i = firstOf(lo, s0); i < end; i += 4) {
         const g = grad4(s + (<usize>i << 3), inv);
         const w4 = v128.load(w + (<usize>i << 2));
         const g0 = f64x2.promote_low_f32x4(g), g1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 0, 1));
@@ -721,7 +781,6 @@ export function sgd(net: usize, sums: usize, m: i32, lr: f64): void {
       }
     }
   }
-  refreshRowMajor(net);
 }
 
 /**
@@ -729,8 +788,9 @@ export function sgd(net: usize, sums: usize, m: i32, lr: f64): void {
  * float32 (f32x4 arithmetic is IEEE-754 single precision, correctly rounded, like Math.fround of the
  * double result in src/scratch/adam.ts):
  *   m = m·β1 + g·(1−β1);  v = v·β2 + g²·(1−β2);  m̂ = m/(1−β1^t);  v̂ = v/(1−β2^t);  θ = (m̂/(√v̂ + ε))·(−α) + θ
+ * Only the parameters whose sums lie in bytes [lo, hi), as in `sgd`; the caller then calls paramsChanged.
  */
-export function adam(net: usize, sums: usize, m: i32, negLr: f32, b1: f32, b2: f32, c1: f32, c2: f32, eps: f32, oma1: f32, oma2: f32): void {
+export function adam(net: usize, sums: usize, m: i32, negLr: f32, b1: f32, b2: f32, c1: f32, c2: f32, eps: f32, oma1: f32, oma2: f32, lo: i32, hi: i32): void {
   const L = word(net, N_L);
   const inv = f64x2.splat(1.0 / <f64>m);
   const B1 = f32x4.splat(b1), B2 = f32x4.splat(b2), C1 = f32x4.splat(c1), C2 = f32x4.splat(c2);
@@ -741,9 +801,11 @@ export function adam(net: usize, sums: usize, m: i32, negLr: f32, b1: f32, b2: f
       const w = t == 0 ? lp(net, l, L_WT) : lp(net, l, L_B);
       const mm = t == 0 ? lp(net, l, L_MW) : lp(net, l, L_MB);
       const vv = t == 0 ? lp(net, l, L_VW) : lp(net, l, L_VB);
-      const s = sums + (t == 0 ? lp(net, l, L_DW) : lp(net, l, L_DB));
+      const s0 = t == 0 ? lw(net, l, L_DW) : lw(net, l, L_DB);
+      const s = sums + <usize>s0;
       const count = t == 0 ? lw(net, l, L_IN) * outP : outP;
-      for (let i = 0; i < count; i += 4) {
+      const end = endOf(hi, s0, count);
+      for (let i = firstOf(lo, s0); i < end; i += 4) {
         const o = <usize>i << 2;
         const g = grad4(s + (<usize>i << 3), inv);
         const mi = f32x4.add(f32x4.mul(v128.load(mm + o), B1), f32x4.mul(g, C1));
@@ -757,7 +819,6 @@ export function adam(net: usize, sums: usize, m: i32, negLr: f32, b1: f32, b2: f
       }
     }
   }
-  refreshRowMajor(net);
 }
 
 /** The batch-mean gradients round32(sum/m), row-major out×in then out per layer, at `out`. */

@@ -19,10 +19,8 @@
  * isolate, bench/isolate.ts), where the hand-written rows run too; the scalar sparse one also on the
  * calling thread, where tfjs's heap growth has switched off V8's typed-array fast path (see the README).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createLists, forwardSparse } from '../src/scratch/kernels.ts';
-import { OUT_DIR, VARIANTS } from '../src/simd/build.ts';
+import { loadModule } from '../src/simd/build.ts';
 import { requireSimd } from '../src/simd/engine.ts';
 
 const N = 1024; // elements per pass
@@ -98,7 +96,7 @@ interface CeilingExports {
 let ceilingModule: WebAssembly.Module | null = null;
 function simdCeiling(): CeilingExports {
   requireSimd();
-  ceilingModule ??= new WebAssembly.Module(readFileSync(join(OUT_DIR, VARIANTS.ceiling.file)));
+  ceilingModule ??= loadModule('ceiling'); // relaxed where scratch-simd's own kernels are
   const e = new WebAssembly.Instance(ceilingModule).exports as unknown as CeilingExports;
   e.setup();
   return e;

@@ -9,7 +9,8 @@ import { loadEmbedded } from '../src/data/index.ts';
 import { initBackend } from '../src/tfjs/backend.ts';
 import { FULL_PLAN, SMOKE_PLAN } from './budgets.ts';
 import { measure } from './measure.ts';
-import { TF_THREAD_VARS, type NativeChildOutput, type NativeRequest } from './native.ts';
+import { TF_THREAD_VARS } from '../src/core/backends.ts';
+import type { NativeChildOutput, NativeRequest } from './native.ts';
 import { buildSuites } from './suites.ts';
 
 const req = JSON.parse(process.argv[2] ?? '{}') as NativeRequest;

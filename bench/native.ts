@@ -13,7 +13,7 @@
  *       The tasks come back with fn a no-op, threads = the TensorFlow thread count, ranOn
  *       'tensorflow, N thread(s) (child process)', and ' · N TF thread(s)' appended to their ids.
  */
-import { nativeInstalled } from '../src/core/backends.ts';
+import { nativeInstalled, TF_THREAD_VARS } from '../src/core/backends.ts';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,6 @@ import type { TaskSpec } from './suites.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const NATIVE_CHILD = join(here, 'native-child.ts');
-export const TF_THREAD_VARS = ['TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS'] as const;
 
 /** What the child times: the parent's suites and sizes. */
 export interface NativeRequest {

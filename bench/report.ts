@@ -523,6 +523,7 @@ export function renderBench(res: BenchResults): string {
         ['networks', res.nets.map((n) => `${n.label} (${n.params.toLocaleString('en-US')} parameters)`).join('; ')],
         ['scratch threads', `the calling thread${p.threads.length ? `, and ${p.threads.join(', ')} worker thread(s) (rows say so)` : ''}`],
         ['machine', `${e.cpu}, ${e.cores} cores, ${e.os}, Node ${e.node}`],
+        ...(e.simd ? [['scratch-simd build', e.simd === 'relaxed' ? 'relaxed SIMD: fused multiply-adds (f32x4.relaxed_madd), and the SIMD ceilings measured with them' : 'plain 128-bit SIMD (multiply, then add)']] : []),
         ['commit, date', `${e.commit ?? 'n/a'}, ${e.date}`],
         ['command', `\`${e.command}\``],
         ['wall time', `${res.wallSeconds.toFixed(1)} s`],

@@ -7,6 +7,9 @@ import { createRequire } from 'node:module';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
+/** The environment variables that size TensorFlow's thread pools, read when tfjs-node loads (see the README, "Threads"). */
+export const TF_THREAD_VARS = ['TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS'] as const;
+
 export interface BackendInfo {
   name: BackendName;
   /** version of the @tensorflow/tfjs package in use */
@@ -15,6 +18,8 @@ export interface BackendInfo {
   simd: boolean | null;
   /** wasm only: whether the multi-threaded binary is used (null for other backends) */
   threads: boolean | null;
+  /** tensorflow only: the TensorFlow thread settings in effect when the binding loaded */
+  tfThreads?: string;
   /** auto only: why better backends were passed over, e.g. "tensorflow: @tensorflow/tfjs-node is not installed" */
   skipped?: string[];
 }

@@ -19,7 +19,7 @@ import { gradients64, to64 } from '../scratch/reference64.ts';
 import { initBackend } from '../tfjs/backend.ts';
 import type { BackendInfo } from '../core/backends.ts';
 import { gradients as tfjsGradients } from '../tfjs/index.ts';
-import { gradients as simdGradients } from '../simd/index.ts';
+import { gradients as simdGradients, simdFlavour } from '../simd/index.ts';
 import type { Plan } from '../results/plan.ts';
 import { isScratchTrainer, trainerBackend, twinsOf, type TrainerId } from '../results/trainers.ts';
 import { makeTrainer } from './make.ts';
@@ -80,6 +80,7 @@ export function environment(backend: BackendInfo | null, command: string): Envir
     os: `${type()} ${release()} ${process.arch}`,
     cpu: cpu[0]?.model.trim() ?? 'unknown',
     cores: cpu.length,
+    simd: simdFlavour(),
     tfjs: backend,
     commit,
     command,

@@ -130,7 +130,7 @@ function pairsTable(r: Results): string {
 
 function planSection(r: Results): string {
   const p = r.plan, e = r.environment;
-  const tf = e.tfjs ? `${e.tfjs.name} (tfjs ${e.tfjs.tfjsVersion}${e.tfjs.name === 'wasm' ? `, SIMD ${e.tfjs.simd ? 'on' : 'off'}, threads ${e.tfjs.threads ? 'on' : 'off'}` : ''})` : 'none';
+  const tf = e.tfjs ? `${e.tfjs.name} (tfjs ${e.tfjs.tfjsVersion}${e.tfjs.name === 'wasm' ? `, SIMD ${e.tfjs.simd ? 'on' : 'off'}, threads ${e.tfjs.threads ? 'on' : 'off'}` : ''}${e.tfjs.tfThreads ? `, ${e.tfjs.tfThreads}` : ''})` : 'none';
   const batch = p.batch === 'full' ? `full (${p.batchSize})` : String(p.batch);
   return table(
     ['', ''],
@@ -151,7 +151,7 @@ function planSection(r: Results): string {
         const others = [...new Set(p.trainers.map(trainerBackend).filter((b) => b !== null))];
         return others.length > 0 ? `: tfjs-sgd, tfjs-adam and the gradient checks; also ${others.join(', ')} (${p.trainers.filter((t) => trainerBackend(t) !== null).join(', ')})` : '';
       })()],
-      ['machine', `${e.cpu}, ${e.cores} cores, ${e.os}, Node ${e.node}`],
+      ['machine', `${e.cpu}, ${e.cores} cores, ${e.os}, Node ${e.node}${e.simd ? `; scratch-simd's ${e.simd === 'relaxed' ? 'relaxed-SIMD build (fused multiply-adds)' : 'plain 128-bit SIMD build'}` : ''}`],
       ['commit, date', `${e.commit ?? 'n/a'}, ${e.date}`],
       ['command', `\`${e.command}\``],
     ],

@@ -30,6 +30,8 @@ export interface Environment {
   os: string;
   cpu: string;
   cores: number;
+  /** which build scratch-simd ran (src/simd/build.ts): relaxed SIMD (fused multiply-adds) or plain 128-bit; absent in older results */
+  simd?: 'relaxed' | 'plain';
   /** the primary tfjs backend: tfjs-sgd / tfjs-adam and the gradient-agreement checks ran on it */
   tfjs: BackendInfo | null;
   commit: string | null; // git HEAD, '+dirty' appended when the work tree has changes

@@ -13,10 +13,18 @@
  *                             buffer (see the README, "How it is built", the bullet "One truth for timing"),
  *                             and copies into it run at memcpy speed
  *   scratch-simd-shared.wasm  a shared memory (worker threads; needs the threads feature for `shared`)
- * Both are 128-bit SIMD only (no relaxed SIMD, which Node 20 does not enable).
+ * and each again with relaxed SIMD (`-relaxed`: the products' multiply-adds are f32x4.relaxed_madd, one
+ * fused multiply-add on a CPU with FMA; see `madd` in assembly/net.ts), as is the bench's ceiling module.
+ *
+ * Which one runs: the relaxed builds where the runtime validates them (Node 20 does once V8's flag
+ * --experimental-wasm-relaxed-simd is set, which `relaxedSimd` does; later Node versions have it on by
+ * default), else the plain 128-bit ones. MNIST_DUEL_RELAXED_SIMD=0 in the environment asks for the plain
+ * ones. Results are deterministic either way, but the two differ in rounding (fused or not), so a run
+ * records which it used (`simdFlavour`).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,13 +36,23 @@ const MAX_PAGES = 65536;
 
 const COMMON = ['-O3', '--noAssert', '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '--importMemory', '--noExportMemory', '--initialMemory', '1', '--maximumMemory', String(MAX_PAGES)];
 
+const SHARED = [...COMMON, '--enable', 'threads', '--sharedMemory'];
+const CEILING = ['-O3', '--noAssert', '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '--initialMemory', '1', '--maximumMemory', '1'];
+const RELAXED = ['--enable', 'relaxed-simd'];
+
 export const VARIANTS = {
   plain: { source: SOURCE, file: 'scratch-simd.wasm', flags: COMMON },
-  shared: { source: SOURCE, file: 'scratch-simd-shared.wasm', flags: [...COMMON, '--enable', 'threads', '--sharedMemory'] },
+  shared: { source: SOURCE, file: 'scratch-simd-shared.wasm', flags: SHARED },
   // the bench's SIMD ceilings (bench/ceiling.ts): a module with its own small memory
-  ceiling: { source: 'assembly/ceiling.ts', file: 'ceiling.wasm', flags: ['-O3', '--noAssert', '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '--initialMemory', '1', '--maximumMemory', '1'] },
+  ceiling: { source: 'assembly/ceiling.ts', file: 'ceiling.wasm', flags: CEILING },
+  'plain-relaxed': { source: SOURCE, file: 'scratch-simd-relaxed.wasm', flags: [...COMMON, ...RELAXED] },
+  'shared-relaxed': { source: SOURCE, file: 'scratch-simd-shared-relaxed.wasm', flags: [...SHARED, ...RELAXED] },
+  'ceiling-relaxed': { source: 'assembly/ceiling.ts', file: 'ceiling-relaxed.wasm', flags: [...CEILING, ...RELAXED] },
 } as const;
 export type Variant = keyof typeof VARIANTS;
+/** what the network and the ceiling load: each resolved to its `-relaxed` twin when relaxed SIMD is used */
+export type Kind = 'plain' | 'shared' | 'ceiling';
+export type SimdFlavour = 'relaxed' | 'plain';
 
 // ---- loading what was built ----
 
@@ -56,19 +74,49 @@ export function requireSimd(validate: Validate = (b) => WebAssembly.validate(b))
 
 const modules = new Map<Variant, WebAssembly.Module>(); // compiled code is immutable: one per process
 
-/** The compiled module of a variant, read from build/ (made by `npm install`, see above). */
-export function loadModule(variant: Variant, validate?: Validate): WebAssembly.Module {
+function readBuilt(variant: Variant): Buffer {
+  const file = join(OUT_DIR, VARIANTS[variant].file);
+  try {
+    return readFileSync(file);
+  } catch {
+    throw new Error(`scratch-simd: ${file} is missing; run \`npm install\` (or \`npm run build:simd\`) to compile assembly/net.ts`);
+  }
+}
+
+let relaxedValid: boolean | null = null;
+
+/**
+ * Whether scratch-simd runs its relaxed-SIMD builds (see the header): not when MNIST_DUEL_RELAXED_SIMD is 0
+ * (read at each call: a test can switch); else whether the runtime validates the relaxed build, after
+ * switching on V8's flag for it if it does not at first (Node 20). The runtime is asked once per process;
+ * V8's flags are the process's, worker threads included.
+ */
+export function relaxedSimd(): boolean {
+  if (process.env.MNIST_DUEL_RELAXED_SIMD === '0') return false;
+  if (relaxedValid === null) {
+    const bytes = readBuilt('plain-relaxed');
+    relaxedValid = WebAssembly.validate(bytes);
+    if (!relaxedValid) {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      relaxedValid = WebAssembly.validate(bytes);
+    }
+  }
+  return relaxedValid;
+}
+
+/** Which builds scratch-simd runs now: 'relaxed' (fused multiply-add where the CPU has it) or 'plain'. */
+export const simdFlavour = (): SimdFlavour => (relaxedSimd() ? 'relaxed' : 'plain');
+
+/**
+ * The compiled module of a kind, read from build/ (made by `npm install`, see above): its relaxed build
+ * when `relaxed` (default: relaxedSimd()).
+ */
+export function loadModule(kind: Kind, validate?: Validate, relaxed?: boolean): WebAssembly.Module {
   requireSimd(validate);
+  const variant: Variant = (relaxed ?? relaxedSimd()) ? `${kind}-relaxed` : kind;
   let mod = modules.get(variant);
   if (!mod) {
-    const file = join(OUT_DIR, VARIANTS[variant].file);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch {
-      throw new Error(`scratch-simd: ${file} is missing; run \`npm install\` (or \`npm run build:simd\`) to compile assembly/net.ts`);
-    }
-    mod = new WebAssembly.Module(bytes);
+    mod = new WebAssembly.Module(readBuilt(variant));
     modules.set(variant, mod);
   }
   return mod;

@@ -21,8 +21,8 @@ export interface Kernels {
   fold(net: number, dst: number, src: number, first: number): void;
   foldSlots(dst: number, src: number, stride: number, count: number, first: number, lo: number, hi: number): void;
   paramsChanged(net: number): void;
-  sgd(net: number, sums: number, m: number, lr: number): void;
-  adam(net: number, sums: number, m: number, negLr: number, b1: number, b2: number, c1: number, c2: number, eps: number, oma1: number, oma2: number): void;
+  sgd(net: number, sums: number, m: number, lr: number, lo: number, hi: number): void;
+  adam(net: number, sums: number, m: number, negLr: number, b1: number, b2: number, c1: number, c2: number, eps: number, oma1: number, oma2: number, lo: number, hi: number): void;
   gradients(net: number, sums: number, m: number, out: number): void;
 }
 
@@ -114,13 +114,50 @@ export function batchSums(e: Engine, batch: Batch, act: Activation, masks: Float
     e.k.blockSums(net, ws.desc, m, a, masked, total);
     return;
   }
-  // block by block, each block's sums from zero, added to the total in block order (as the threads do)
-  for (let b = 0, i0 = 0; i0 < m; b++, i0 += SIMD_BLOCK) {
+  // block by block, each block's sums from zero (the first block's straight into the total), added to the
+  // total in block order (as the threads do)
+  for (let i0 = 0; i0 < m; i0 += SIMD_BLOCK) {
     const n = Math.min(SIMD_BLOCK, m - i0);
     stage(e, ws, batch.x, batch.y, i0, n, masks);
-    e.k.blockSums(net, ws.desc, n, a, masked, ws.sums);
-    e.k.fold(net, total, ws.sums, b === 0 ? 1 : 0);
+    e.k.blockSums(net, ws.desc, n, a, masked, i0 === 0 ? total : ws.sums);
+    if (i0 > 0) e.k.fold(net, total, ws.sums, 0);
   }
+}
+
+/**
+ * An update of the parameters from a batch's sums: gradient descent at rate lr, or one Adam step with its
+ * float32 constants (see assembly/net.ts `adam`). Elementwise, so worker threads can each apply it to the
+ * elements whose sums they folded; the row-major copies are refreshed afterwards, once (paramsChanged).
+ */
+export type Update =
+  | { kind: 'sgd'; lr: number }
+  | { kind: 'adam'; negLr: number; b1: number; b2: number; c1: number; c2: number; eps: number; oma1: number; oma2: number };
+
+const ADAM_ARGS = ['negLr', 'b1', 'b2', 'c1', 'c2', 'eps', 'oma1', 'oma2'] as const;
+
+/** Writes an update into the memory's argument words (for the worker threads); 0 for none. */
+export function writeUpdate(e: Engine, u: Update | undefined): number {
+  if (!u) return 0;
+  const a = e.layout.args >> 3;
+  if (u.kind === 'sgd') {
+    e.f64[a] = u.lr;
+    return 1;
+  }
+  ADAM_ARGS.forEach((k, i) => (e.f64[a + i] = u[k]));
+  return 2;
+}
+
+/** Applies the update written by writeUpdate (kind 1 or 2) to the parameters whose sums are in bytes [lo, hi). */
+export function applyWritten(e: Engine, kind: number, m: number, lo: number, hi: number): void {
+  const a = e.layout.args >> 3, f = e.f64, { net, total } = e.layout;
+  if (kind === 1) e.k.sgd(net, total, m, f[a], lo, hi);
+  else if (kind === 2) e.k.adam(net, total, m, f[a], f[a + 1], f[a + 2], f[a + 3], f[a + 4], f[a + 5], f[a + 6], f[a + 7], lo, hi);
+}
+
+/** Applies an update to every parameter and refreshes the row-major copies (the calling thread's step). */
+export function applyUpdate(e: Engine, u: Update, m: number): void {
+  applyWritten(e, writeUpdate(e, u), m, 0, e.layout.sumsBytes);
+  e.k.paramsChanged(e.layout.net);
 }
 
 /** Class predictions of m samples on the calling thread. */

@@ -13,4 +13,5 @@
 export { gradients, predict, type SimdGradientResult, type SimdWork } from './network.ts';
 export { createSimdTrainer, createSimdAdamTrainer, type SimdTrainer, type SimdTrainerOptions, type SimdAdamOptions } from './trainer.ts';
 export { requireSimd, type Validate } from './engine.ts';
+export { simdFlavour, type SimdFlavour } from './build.ts';
 export { SIMD_BLOCK, SUB, MAX_MEMORY_BYTES } from './layout.ts';

@@ -19,7 +19,7 @@ import { INPUT, sizesOf, type Params } from '../core/types.ts';
 import { loadModule } from './build.ts';
 
 /** Samples per gradient block: the unit of the float64 sums, added in block order (threads split blocks). */
-export const SIMD_BLOCK = 256;
+export const SIMD_BLOCK = 128;
 /** Samples per sub-block (their intermediates stay in cache). */
 export const SUB = 64;
 /** The bound on one network's wasm memory (parameters, sums, workspaces): 1 GiB. */
@@ -30,7 +30,7 @@ const PAGE = 65536;
 const DESCRIPTOR_FIELDS = [
   'N_L', 'N_SUMS_BYTES', 'N_LOSS', 'N_LAYER0', 'N_STRIDE',
   'L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB',
-  'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_DZ64', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
+  'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_COLS', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
   'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK',
 ] as const;
 export type Descriptor = Record<(typeof DESCRIPTOR_FIELDS)[number], number>;
@@ -84,7 +84,7 @@ export interface WorkspaceLayout {
   sums: number; // one block's float64 sums
   counter: number; // f64: multiply-adds executed
   /** the intermediates, which only the kernels touch (their addresses go into the descriptor) */
-  parts: { dzList: number; dzStart: number; dz64: number; layers: { Z: number; A: number; dZ: number; list: number; start: number }[] };
+  parts: { dzList: number; dzStart: number; colStart: number; cols: number; layers: { Z: number; A: number; dZ: number; list: number; start: number }[] };
 }
 
 export interface Layout {
@@ -96,6 +96,7 @@ export interface Layout {
   lossOffset: number; // Σ loss, in a block of sums
   total: number; // the batch's sums
   grads: number; // the gradients, f32, row-major per layer: W_l (out×in) then b_l (out)
+  args: number; // 16 f64: the arguments of the update the worker threads apply (engine.ts writeUpdate)
   gradFloats: number;
   workspaces: WorkspaceLayout[];
   partials: number; // worker threads: `slots` blocks of sums, sumsBytes apart (0 if none)
@@ -155,7 +156,9 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
   const total = alloc(sumsBytes);
   const gradFloats = layers.reduce((n, g) => n + g.out * g.in + g.out, 0);
   const grads = alloc(gradFloats * 4);
+  const args = alloc(16 * 8);
   const maxOutP = Math.max(...layers.map((g) => g.outP));
+  const maxIn = Math.max(...layers.map((g) => g.inP)); // the columns of a layer's input (784 for the image)
   const workspaces: WorkspaceLayout[] = [];
   for (let w = 0; w < workers; w++) {
     const desc = alloc((W_LAYER0 + W_STRIDE * L) * 4);
@@ -170,7 +173,8 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
       parts: {
         dzList: alloc(SUB * maxOutP * 4),
         dzStart: alloc((SUB + 1) * 4),
-        dz64: alloc(SUB * maxOutP * 8),
+        colStart: alloc((maxIn + 1) * 4),
+        cols: alloc(SUB * maxIn * 8),
         layers: layers.map((g, l) => ({
           Z: alloc(SUB * g.outP * 4),
           A: l < L - 1 ? alloc(SUB * g.outP * 4) : 0,
@@ -189,13 +193,13 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
       `scratch-simd: a [${sizes.join(', ')}] network${workers > 1 ? ` on ${workers} threads` : ''} needs ${MiB(bytes)} of wasm memory, over the bound of ${MiB(maxBytes)}`,
     );
   }
-  return { sizes: [...sizes], desc, layers, net, sumsBytes, lossOffset, total, grads, gradFloats, workspaces, partials, slots, bytes, pages: Math.ceil(bytes / PAGE) };
+  return { sizes: [...sizes], desc, layers, net, sumsBytes, lossOffset, total, grads, args, gradFloats, workspaces, partials, slots, bytes, pages: Math.ceil(bytes / PAGE) };
 }
 
 /** Writes the net descriptor and every workspace descriptor into memory (an Int32Array over it). */
 export function writeDescriptors(lay: Layout, i32: Int32Array): void {
   const { N_L, N_SUMS_BYTES, N_LOSS, N_LAYER0, N_STRIDE, L_IN, L_OUT, L_INP, L_OUTP, L_WT, L_WR, L_B, L_DW, L_DB, L_MW, L_VW, L_MB, L_VB } = lay.desc;
-  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_DZ64, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK } = lay.desc;
+  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_COLSTART, W_COLS, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK } = lay.desc;
   const L = lay.layers.length;
   const n = lay.net >> 2;
   i32[n + N_L] = L;
@@ -223,7 +227,8 @@ export function writeDescriptors(lay: Layout, i32: Int32Array): void {
     i32[d + W_Y] = ws.y;
     i32[d + W_DZLIST] = ws.parts.dzList;
     i32[d + W_DZSTART] = ws.parts.dzStart;
-    i32[d + W_DZ64] = ws.parts.dz64;
+    i32[d + W_COLSTART] = ws.parts.colStart;
+    i32[d + W_COLS] = ws.parts.cols;
     i32[d + W_COUNT] = ws.counter;
     ws.parts.layers.forEach((p, l) => {
       const o = d + W_LAYER0 + W_STRIDE * l;

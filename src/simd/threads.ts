@@ -7,11 +7,13 @@
  * How a batch is split: into blocks of SIMD_BLOCK samples, as on the calling thread, handled in waves of up to
  * `slots` blocks (all 235 blocks of a 60,000-sample batch in one wave for 784-10-10; the slots take at most
  * PARTIALS_BYTES). In a wave, each of the N workers computes a contiguous run of the blocks, each block's
- * sums from zero into its own slot; after a barrier every worker adds the wave's slots, in block order, to
- * its share of the elements of the batch total (`foldSlots`). Each element of the total therefore gets
- * ((S0 + S1) + S2) + …, exactly the additions the calling thread makes, whatever N. A batch of one block
- * is done by worker 0 alone, directly into the total. The update (or the gradients' float32 output) then
- * runs on the calling thread's own instance of the same memory, the same code as without threads.
+ * sums from zero into its own slot (the batch's first block straight into the total); after a barrier
+ * every worker adds the wave's slots, in block order, to its share of the elements of the batch total
+ * (`foldSlots`). Each element of the total therefore gets ((S0 + S1) + S2) + …, exactly the additions the
+ * calling thread makes, whatever N. A batch of one block
+ * is done by worker 0 alone, directly into the total. Each worker then applies the step's update (SGD or
+ * Adam, elementwise) to the parameters of the sums it folded, and the calling thread refreshes the
+ * row-major copies once: the same operations on the same elements as without threads.
  *
  * Data: each worker copies its blocks' rows (images, labels, mask rows) into its workspace. A batch in
  * shared memory is read in place; any other batch, and the dropout masks, are staged (src/core/pool.ts),
@@ -19,13 +21,13 @@
  */
 import { serveJobs, startPool } from '../core/pool.ts';
 import { ACTIVATIONS, INPUT, hiddenOf, type Activation, type Batch } from '../core/types.ts';
-import { createEngine, instantiate, loadModule, stage, views, type Engine, type Validate } from './engine.ts';
+import { applyWritten, createEngine, instantiate, loadModule, stage, views, writeUpdate, type Engine, type Update, type Validate } from './engine.ts';
 import { SIMD_BLOCK, MAX_MEMORY_BYTES, sumsBytesOf, type Layout } from './layout.ts';
 
 const KIND = 'mnist-duel-simd-worker';
 // job words
-const TASK = 0, M = 1, XID = 2, XOFF = 3, YID = 4, YOFF = 5, ACT = 6, MID = 7, OID = 8;
-const JOB_WORDS = 9;
+const TASK = 0, M = 1, XID = 2, XOFF = 3, YID = 4, YOFF = 5, ACT = 6, MID = 7, OID = 8, UPD = 9;
+const JOB_WORDS = 10;
 const SUMS = 1, PREDICT = 2;
 /** The budget of the blocks' partial sums in the shared memory (at least two blocks per worker). */
 const PARTIALS_BYTES = 32 * 1024 * 1024;
@@ -41,8 +43,8 @@ export interface SimdPool {
   readonly threads: number;
   /** the shared memory and the calling thread's instance over it */
   readonly engine: Engine;
-  /** the batch's float64 sums at layout.total, computed by the workers */
-  sums(batch: Batch, act: Activation, masks: Float32Array[] | undefined): void;
+  /** the batch's float64 sums at layout.total, computed by the workers, then the update applied */
+  step(batch: Batch, act: Activation, masks: Float32Array[] | undefined, update: Update): void;
   predict(x: Float32Array, m: number, act: Activation): Uint8Array;
   dispose(): void;
 }
@@ -58,8 +60,9 @@ export function createSimdPool(threads: number, sizes: readonly number[], adam: 
   return {
     threads,
     engine,
-    sums(batch, act, masks) {
+    step(batch, act, masks, update) {
       const { m } = batch;
+      job[UPD] = writeUpdate(engine, update);
       [job[XID], job[XOFF]] = pool.place(batch.x, m * INPUT, 'x');
       [job[YID], job[YOFF]] = pool.place(batch.y, m, 'y');
       job[TASK] = SUMS;
@@ -67,6 +70,7 @@ export function createSimdPool(threads: number, sizes: readonly number[], adam: 
       job[ACT] = ACTIVATIONS.indexOf(act);
       job[MID] = masks ? pool.placeAll(masks, 'masks') : 0;
       pool.run(blocks(m));
+      engine.k.paramsChanged(engine.layout.net);
     },
     predict(x, m, act) {
       if (m === 0) return new Uint8Array(0);
@@ -119,26 +123,32 @@ serveJobs<Shared>(KIND, (ctx) => {
     }
     const masked = masks ? 1 : 0;
     const nb = Math.ceil(m / SIMD_BLOCK);
+    const { slots, partials, sumsBytes } = layout;
     if (nb === 1) {
       stage(e, ws, x, y, 0, m, masks);
       k.blockSums(net, ws.desc, m, act, masked, total);
+      applyWritten(e, job[UPD], m, 0, sumsBytes);
       return;
     }
-    const { slots, partials, sumsBytes } = layout;
-    const vectors = sumsBytes >> 4;
-    // this worker's share of the elements of the total, in whole 16-byte vectors
-    const elo = Math.floor((id * vectors) / N) << 4, ehi = Math.floor(((id + 1) * vectors) / N) << 4;
+    // this worker's share of the elements of the total, in whole 32-byte units (four float64 sums: the
+    // update's unit); the last share ends with the loss
+    const units = sumsBytes >> 5;
+    const elo = Math.floor((id * units) / N) << 5, ehi = id === N - 1 ? sumsBytes : Math.floor(((id + 1) * units) / N) << 5;
     for (let w0 = 0; w0 < nb; w0 += slots) {
       const count = Math.min(slots, nb - w0);
       const lo = w0 + Math.floor((id * count) / N), hi = w0 + Math.floor(((id + 1) * count) / N);
       for (let b = lo; b < hi; b++) {
         const i0 = b * SIMD_BLOCK, n = Math.min(SIMD_BLOCK, m - i0);
         stage(e, ws, x, y, i0, n, masks);
-        k.blockSums(net, ws.desc, n, act, masked, partials + (b - w0) * sumsBytes);
+        // the batch's first block goes straight into the total (what the calling thread does too)
+        k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + (b - w0) * sumsBytes);
       }
       ctx.barrier(); // every block of the wave is in its slot
-      k.foldSlots(total, partials, sumsBytes, count, w0 === 0 ? 1 : 0, elo, ehi);
+      if (w0 === 0) k.foldSlots(total, partials + sumsBytes, sumsBytes, count - 1, 0, elo, ehi);
+      else k.foldSlots(total, partials, sumsBytes, count, 0, elo, ehi);
       if (w0 + count < nb) ctx.barrier(); // every share is folded: the slots may be reused
     }
+    // the update of this worker's share of the parameters, from the sums it folded
+    applyWritten(e, job[UPD], m, elo, ehi);
   };
 });

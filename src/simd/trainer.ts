@@ -7,7 +7,7 @@
  */
 import { allocParams, hiddenOf, sameSizes, sizesOf, checkMasks, type Activation, type Batch, type Params, type Trainer } from '../core/types.ts';
 import { checkAdamOptions, checkBatch, checkLearningRate, checkThreads, type AdamOptions } from '../core/checks.ts';
-import { batchLoss, batchSums, createEngine, predictLocal, takeCount, type Engine, type Validate } from './engine.ts';
+import { applyUpdate, batchLoss, batchSums, createEngine, predictLocal, takeCount, type Engine, type Update, type Validate } from './engine.ts';
 import { readParams, writeParams } from './layout.ts';
 import { checkX, work, type SimdWork } from './network.ts';
 import { createSimdPool, type SimdPool } from './threads.ts';
@@ -35,7 +35,8 @@ export interface SimdAdamOptions extends AdamOptions {
 /** Where the work runs: the calling thread's engine, or a pool of workers over a shared memory. */
 interface Runner {
   engine: Engine;
-  sums(batch: Batch, act: Activation, masks: Float32Array[] | undefined): void;
+  /** the batch's sums at layout.total, then the update applied to the parameters */
+  step(batch: Batch, act: Activation, masks: Float32Array[] | undefined, update: Update): void;
   predict(x: Float32Array, m: number, act: Activation): Uint8Array;
   dispose(): void;
 }
@@ -48,15 +49,19 @@ function runner(sizes: number[], threads: number, adam: boolean, validate: Valid
   const engine = createEngine(sizes, { workspaces: 1, shared: false, adam, validate });
   return {
     engine,
-    sums: (batch, act, masks) => batchSums(engine, batch, act, masks),
+    step(batch, act, masks, update) {
+      batchSums(engine, batch, act, masks);
+      applyUpdate(engine, update, batch.m);
+    },
     predict: (x, m, act) => predictLocal(engine, x, m, act),
     dispose() {},
   };
 }
 
-type Update = (e: Engine, m: number, lr: number) => void;
+/** the update of the next step at learning rate lr */
+type Updater = (lr: number) => Update;
 
-function simdTrainer(name: string, lr0: number, act: Activation, threads: number, adam: boolean, validate: Validate | undefined, update: Update, reset: () => void): SimdTrainer {
+function simdTrainer(name: string, lr0: number, act: Activation, threads: number, adam: boolean, validate: Validate | undefined, update: Updater, reset: () => void): SimdTrainer {
   let r: Runner | null = null;
   let sizes: number[] = [];
   let lr = lr0;
@@ -91,10 +96,9 @@ function simdTrainer(name: string, lr0: number, act: Activation, threads: number
       const run = need();
       checkBatch(batch);
       const mk = checkMasks(masks, hiddenOf(sizes), batch.m);
-      run.sums(batch, act, mk);
+      run.step(batch, act, mk, update(lr));
       const e = run.engine;
       const loss = batchLoss(e, batch.m);
-      update(e, batch.m, lr);
       last = work(takeCount(e));
       return loss;
     },
@@ -125,7 +129,7 @@ function simdTrainer(name: string, lr0: number, act: Activation, threads: number
 export function createSimdTrainer(opts: SimdTrainerOptions): SimdTrainer {
   checkLearningRate(opts.lr);
   const threads = checkThreads(opts.threads ?? 0);
-  const sgd: Update = (e, m, lr) => e.k.sgd(e.layout.net, e.layout.total, m, lr);
+  const sgd: Updater = (lr) => ({ kind: 'sgd', lr });
   return simdTrainer('scratch-simd-gd', opts.lr, opts.activation ?? 'relu', threads, false, opts.validate, sgd, () => {});
 }
 
@@ -136,10 +140,11 @@ export function createSimdAdamTrainer(opts: SimdAdamOptions): SimdTrainer {
   const f = Math.fround;
   const b1 = f(beta1), b2 = f(beta2), c1 = f(1 - beta1), c2 = f(1 - beta2), eps = f(epsilon);
   let acc1 = b1, acc2 = b2; // β1^t, β2^t as float32, as tfjs's accBeta1/accBeta2
-  const step: Update = (e, m, rate) => {
-    e.k.adam(e.layout.net, e.layout.total, m, f(-rate), b1, b2, c1, c2, eps, f(1 - acc1), f(1 - acc2));
+  const step: Updater = (rate) => {
+    const u: Update = { kind: 'adam', negLr: f(-rate), b1, b2, c1, c2, eps, oma1: f(1 - acc1), oma2: f(1 - acc2) };
     acc1 = f(acc1 * b1);
     acc2 = f(acc2 * b2);
+    return u;
   };
   const reset = () => {
     acc1 = b1;

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { BACKEND_NAMES, type BackendInfo, type BackendName } from '../core/backends.ts';
+import { BACKEND_NAMES, TF_THREAD_VARS, type BackendInfo, type BackendName } from '../core/backends.ts';
 import { UserError } from '../core/errors.ts';
 
 const require = createRequire(import.meta.url);
@@ -66,6 +66,11 @@ async function loadNative(): Promise<void> {
     // TensorFlow's C++ log: without this, CPU-feature lines on stderr at load. (The one-line oneDNN note it
     // writes while loading its library ignores the setting.)
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    // TensorFlow's pools: one intra-op and one inter-op thread unless the environment says otherwise (read
+    // once, when the binding creates its context at import). `npm run bench` times both settings: one
+    // thread was faster than two at every size it measures here (an SGD step of the deep network at batch
+    // 256: 58,500 vs 30,300 samples/s), and the hand-written trainers' rows say their own threads.
+    for (const v of TF_THREAD_VARS) process.env[v] ??= '1';
     await import(pkg);
   } catch (e) {
     throw new UserError(
@@ -125,6 +130,7 @@ async function info(name: BackendName): Promise<BackendInfo> {
     tfjsVersion: tf.version.tfjs,
     simd: wasm ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : null,
     threads: wasm ? Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) : null,
+    ...(name === 'tensorflow' ? { tfThreads: TF_THREAD_VARS.map((v) => `${v}=${process.env[v] ?? 'unset'}`).join(' ') } : {}),
   };
 }
 

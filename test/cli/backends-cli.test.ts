@@ -61,7 +61,7 @@ describe('compare CLI with more than one tfjs backend', () => {
 
       const md = both.md;
       expect(md).toMatch(/^\| trainers \| scratch-gd, tfjs-sgd \(tensorflow\), tfjs-sgd@wasm \(wasm\), tfjs-adam \(tensorflow\), tfjs-adam@wasm \(wasm\) \|$/m);
-      expect(md).toMatch(/^\| tfjs backend \| tensorflow \(tfjs [\d.]+\): tfjs-sgd, tfjs-adam and the gradient checks; also wasm \(tfjs-sgd@wasm, tfjs-adam@wasm\) \|$/m);
+      expect(md).toMatch(/^\| tfjs backend \| tensorflow \(tfjs [\d.]+, TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1\): tfjs-sgd, tfjs-adam and the gradient checks; also wasm \(tfjs-sgd@wasm, tfjs-adam@wasm\) \|$/m);
       for (const [t, b] of [['tfjs-sgd', 'tensorflow'], ['tfjs-sgd@wasm', 'wasm'], ['tfjs-adam', 'tensorflow'], ['tfjs-adam@wasm', 'wasm']]) {
         expect(md).toMatch(new RegExp(`^\\| ${t} \\| calling thread, ${b} \\|`, 'm'));
       }
