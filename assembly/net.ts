@@ -1,6 +1,6 @@
 /**
- * scratch-simd: the network of src/scratch/network.ts in AssemblyScript with 128-bit WebAssembly SIMD, for
- * any list of dense layers. The equations are those of the table in network.ts's header (computed in the
+ * scratch-simd: the network of src/scratch/network.ts in AssemblyScript with 128-bit WebAssembly SIMD (and,
+ * in the relaxed build, fused multiply-adds: see `madd`), for any list of dense layers. The equations are those of the table in network.ts's header (computed in the
  * same order by its `blockSums` and by `blockSums` here); layers are 0-based here (layer 0 reads the image).
  * What is specific to this file is how they are laid out and computed:
  *
@@ -14,12 +14,15 @@
  *     b_l (outP), Adam's moments in the same layout, and the offsets of dW_lᵀ (in×outP) and db_l (outP) in a
  *     block of float64 gradient sums.
  *   ws (one per worker): the staged samples of the current block (x, y, masks), the per-sub-block
- *     intermediates Z_l, A_l, dZ_l (SUB×outP f32), the lists of nonzero inputs of every layer, and the
- *     block's float64 sums.
+ *     intermediates Z_l, A_l, dZ_l (SUB×outP f32), the lists of nonzero inputs of every layer (and their
+ *     transpose, by input, for outerCols), and the block's float64 sums.
  *
  * Precision: parameters, activations and the per-sample dZ are float32 (products and sums over one
- * sample's inputs); the gradient sums over samples (dW, db, the loss) are float64: every product
- * a·dz of two float32 values is exact in float64, and 60,000 of them summed in float32 would lose ~4 digits.
+ * sample's inputs); the gradient sums over samples (dW, db, the loss) are float64, as 60,000 products
+ * summed in float32 would lose ~4 digits. A wide layer's dW (outerCols) sums one sub-block's products in
+ * float32 registers first, then adds that in float64; a narrow layer's (outer64) adds every product, exact
+ * in float64, one by one. Measured at the full batch, both agree with float64 as well as summing every
+ * product in float64 does (see outerCols).
  *
  * Sparsity: every layer's input is read through a per-sample list of its nonzero entries, built once by a
  * SIMD compaction (compare, bitmask, shuffle from a 16-entry table) and used for both Z_l = W_l·A_{l−1}
@@ -28,10 +31,10 @@
  * skipped zero would only have added an exact ±0.
  *
  * Order: every sum adds its terms in a fixed order (a sample's inputs in list order, for narrow tiles as
- * two interleaved partial sums; samples ascending within a block), so results are bit-identical run to
- * run; src/simd adds the blocks in block order whatever the number of threads.
+ * two interleaved partial sums; samples ascending within a sub-block and a block), so results are
+ * bit-identical run to run; src/simd adds the blocks in block order whatever the number of threads.
  *
- * Plain loops: each SIMD kernel (scanRows, spmm, outer64) has its plain loop beside it (`…Naive`), as
+ * Plain loops: each SIMD kernel (scanRows, spmm, outerCols, outer64) has its plain loop beside it (`…Naive`), as
  * llm.c keeps matmul_forward_naive beside matmul_forward. They are exported, with the kernels, only so
  * that test/simd/kernels.test.ts can hold one against the other; the network never calls them.
  */
@@ -63,7 +66,7 @@ export const N_L = 0, N_SUMS_BYTES = 1, N_LOSS = 2, N_LAYER0 = 4, N_STRIDE = 16;
 export const L_IN = 0, L_OUT = 1, L_INP = 2, L_OUTP = 3, L_WT = 4, L_WR = 5, L_B = 6, L_DW = 7, L_DB = 8;
 export const L_MW = 9, L_VW = 10, L_MB = 11, L_VB = 12;
 // workspace descriptor (one per worker): layer l's fields WL_* start at word W_LAYER0 + l·W_STRIDE
-export const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_COLSTART = 4, W_COLS = 5, W_COUNT = 6, W_LAYER0 = 8, W_STRIDE = 8;
+export const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_COLSTART = 4, W_COLS = 5, W_COUNT = 6, W_DZ64 = 7, W_LAYER0 = 8, W_STRIDE = 8;
 export const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5;
 
 /**
@@ -331,7 +334,7 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
  * acc = Σ_e value_e·dZ[row_e] over k's column entries [from, to) (samples ascending), kept in registers,
  * then added to S[k]'s float64 lanes (Sk: S's row k plus 2·col).
  */
-@inline function colTile(V: i32, ce: usize, from: i32, to: i32, dzc: usize, Sk: usize): void {
+@inline function colTile(V: i32, ce: usize, from: i32, to: i32, dzc: usize, Sk: usize, first: bool): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
   for (let e = from; e < to; e++) {
@@ -347,20 +350,30 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
     if (V > 6) a6 = madd(v, v128.load(d, 96), a6);
     if (V > 7) a7 = madd(v, v128.load(d, 112), a7);
   }
-  add64(Sk, a0);
-  if (V > 1) add64(Sk + 32, a1);
-  if (V > 2) add64(Sk + 64, a2);
-  if (V > 3) add64(Sk + 96, a3);
-  if (V > 4) add64(Sk + 128, a4);
-  if (V > 5) add64(Sk + 160, a5);
-  if (V > 6) add64(Sk + 192, a6);
-  if (V > 7) add64(Sk + 224, a7);
+  add64(Sk, a0, first);
+  if (V > 1) add64(Sk + 32, a1, first);
+  if (V > 2) add64(Sk + 64, a2, first);
+  if (V > 3) add64(Sk + 96, a3, first);
+  if (V > 4) add64(Sk + 128, a4, first);
+  if (V > 5) add64(Sk + 160, a5, first);
+  if (V > 6) add64(Sk + 192, a6, first);
+  if (V > 7) add64(Sk + 224, a7, first);
 }
 
-/** s[0..3] (float64) += the four lanes of a (float32, exact in float64). */
-@inline function add64(s: usize, a: v128): void {
-  v128.store(s, f64x2.add(v128.load(s), f64x2.promote_low_f32x4(a)));
-  v128.store(s, f64x2.add(v128.load(s, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1))), 16);
+/** V vectors' worth of float64 lanes (8V floats) at Sk set to +0 (an input with no entries in a first pass). */
+@inline function zeroTile(V: i32, Sk: usize): void {
+  const z = f64x2.splat(0);
+  for (let o: usize = 0; o < (<usize>V << 5); o += 16) v128.store(Sk + o, z);
+}
+
+/**
+ * s[0..3] (float64) += the four lanes of a (float32, exact in float64); when `first`, s = +0 + a instead,
+ * without reading s (the same bits as adding to a zeroed s).
+ */
+@inline function add64(s: usize, a: v128, first: bool = false): void {
+  const z = f64x2.splat(0);
+  v128.store(s, f64x2.add(first ? z : v128.load(s), f64x2.promote_low_f32x4(a)));
+  v128.store(s, f64x2.add(first ? z : v128.load(s, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1))), 16);
 }
 
 /**
@@ -372,8 +385,10 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
  * scratch (float64 throughout) at m = 60,000, the same agreement as summing every product in float64
  * (relative L2 ≤ 4.2e-8 per tensor, see test/simd/gradients.test.ts), at half the cost. Returns the
  * number of list entries (each costs `out` multiply-adds; padding lanes of dZ are 0 and add 0).
+ * With `first` (a block's first sub-block), S's K rows are written rather than added to, from +0: the
+ * block's sums need no zeroing pass (3 MB for the deep network's dW1).
  */
-export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dZ: usize, outP: i32, K: i32, S: usize, cs: usize, ce: usize): i32 {
+export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dZ: usize, outP: i32, K: i32, S: usize, cs: usize, ce: usize, first: bool): i32 {
   memory.fill(cs, 0, (<usize>K + 1) << 2);
   const t0 = load<i32>(start), t1 = load<i32>(start + (<usize>n << 2));
   // counts per input k (idx holds byte offsets 4k), then exclusive prefix sums: cs[k] = k's first entry
@@ -412,18 +427,33 @@ export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i
     let from: i32 = 0;
     for (let q = 0; q < K; q++) {
       const to = load<i32>(cs + (<usize>q << 2));
+      const Sk = S + <usize>q * sq + (col << 1);
       if (to > from) {
-        const Sk = S + <usize>q * sq + (col << 1);
-        switch (V) {
-          case 8: colTile(8, ce, from, to, dzc, Sk); break;
-          case 7: colTile(7, ce, from, to, dzc, Sk); break;
-          case 6: colTile(6, ce, from, to, dzc, Sk); break;
-          case 5: colTile(5, ce, from, to, dzc, Sk); break;
-          case 4: colTile(4, ce, from, to, dzc, Sk); break;
-          case 3: colTile(3, ce, from, to, dzc, Sk); break;
-          case 2: colTile(2, ce, from, to, dzc, Sk); break;
-          default: colTile(1, ce, from, to, dzc, Sk); break;
+        if (first) {
+          switch (V) {
+            case 8: colTile(8, ce, from, to, dzc, Sk, true); break;
+            case 7: colTile(7, ce, from, to, dzc, Sk, true); break;
+            case 6: colTile(6, ce, from, to, dzc, Sk, true); break;
+            case 5: colTile(5, ce, from, to, dzc, Sk, true); break;
+            case 4: colTile(4, ce, from, to, dzc, Sk, true); break;
+            case 3: colTile(3, ce, from, to, dzc, Sk, true); break;
+            case 2: colTile(2, ce, from, to, dzc, Sk, true); break;
+            default: colTile(1, ce, from, to, dzc, Sk, true); break;
+          }
+        } else {
+          switch (V) {
+            case 8: colTile(8, ce, from, to, dzc, Sk, false); break;
+            case 7: colTile(7, ce, from, to, dzc, Sk, false); break;
+            case 6: colTile(6, ce, from, to, dzc, Sk, false); break;
+            case 5: colTile(5, ce, from, to, dzc, Sk, false); break;
+            case 4: colTile(4, ce, from, to, dzc, Sk, false); break;
+            case 3: colTile(3, ce, from, to, dzc, Sk, false); break;
+            case 2: colTile(2, ce, from, to, dzc, Sk, false); break;
+            default: colTile(1, ce, from, to, dzc, Sk, false); break;
+          }
         }
+      } else if (first) {
+        zeroTile(V, Sk);
       }
       from = to;
     }
@@ -454,6 +484,102 @@ function sumRows64(dZ: usize, n: i32, outP: i32, db: usize): void {
   for (let i = 0; i < n; i++) {
     const src = dZ + (<usize>(i * outP) << 2);
     for (let v = 0; v < vecs; v++) add64(db + (<usize>v << 5), v128.load(src + (<usize>v << 4)));
+  }
+}
+
+// ---- dWᵀ sums of a narrow layer: S[k] += rows[i, k]·dz64[i] sample by sample, in float64 ----
+
+/**
+ * One tile of P ≤ 8 float64 pairs (2P units from byte `col` of a float64 row) of
+ * S[k_t, ·] += f64(rows[i, k_t])·dZ64[i, ·], samples ascending, t ascending. S rows have sq·4 bytes
+ * (sq = 2·outP: off = 4k → off·sq = 8k·outP).
+ */
+@inline function outerTile(P: i32, rows: usize, rs: usize, idx: usize, start: usize, n: i32, dz: usize, ds: usize, S: usize, sq: usize, col: usize): void {
+  const Sc = S + col;
+  for (let i = 0; i < n; i++) {
+    const d = dz + <usize>i * ds + col;
+    const d0 = v128.load(d);
+    const d1 = P > 1 ? v128.load(d, 16) : d0;
+    const d2 = P > 2 ? v128.load(d, 32) : d0;
+    const d3 = P > 3 ? v128.load(d, 48) : d0;
+    const d4 = P > 4 ? v128.load(d, 64) : d0;
+    const d5 = P > 5 ? v128.load(d, 80) : d0;
+    const d6 = P > 6 ? v128.load(d, 96) : d0;
+    const d7 = P > 7 ? v128.load(d, 112) : d0;
+    const row = rows + <usize>i * rs;
+    const e = load<i32>(start + (<usize>i << 2), 4);
+    for (let t = load<i32>(start + (<usize>i << 2)); t < e; t++) {
+      const off = <usize>load<i32>(idx + (<usize>t << 2));
+      const v = f64x2.splat(<f64>load<f32>(row + off));
+      const s = Sc + off * sq;
+      v128.store(s, f64x2.add(v128.load(s), f64x2.mul(v, d0)));
+      if (P > 1) v128.store(s, f64x2.add(v128.load(s, 16), f64x2.mul(v, d1)), 16);
+      if (P > 2) v128.store(s, f64x2.add(v128.load(s, 32), f64x2.mul(v, d2)), 32);
+      if (P > 3) v128.store(s, f64x2.add(v128.load(s, 48), f64x2.mul(v, d3)), 48);
+      if (P > 4) v128.store(s, f64x2.add(v128.load(s, 64), f64x2.mul(v, d4)), 64);
+      if (P > 5) v128.store(s, f64x2.add(v128.load(s, 80), f64x2.mul(v, d5)), 80);
+      if (P > 6) v128.store(s, f64x2.add(v128.load(s, 96), f64x2.mul(v, d6)), 96);
+      if (P > 7) v128.store(s, f64x2.add(v128.load(s, 112), f64x2.mul(v, d7)), 112);
+    }
+  }
+}
+
+/**
+ * S (K×outP float64) += rowsᵀ·dZ64 over the lists, for the first `out` units (ceil(out/2) pairs: the
+ * padded pair of out ≡ 2 mod 4 is never touched and stays 0).
+ */
+export function outer64(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dz: usize, outP: i32, out: i32, S: usize): void {
+  const ds = <usize>outP << 3;
+  const sq = <usize>outP << 1;
+  // (no L1 rule here, unlike spmm: splitting 784-10-10's 5 pairs into 3 + 2 to fit L1 measured slower,
+  // the second pass over the lists costing more than the L2 traffic it saves)
+  let left = (out + 1) >> 1;
+  let col: usize = 0;
+  while (left > 0) {
+    const P = min(left, 8);
+    switch (P) {
+      case 8: outerTile(8, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 7: outerTile(7, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 6: outerTile(6, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 5: outerTile(5, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 4: outerTile(4, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 3: outerTile(3, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      case 2: outerTile(2, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+      default: outerTile(1, rows, rs, idx, start, n, dz, ds, S, sq, col); break;
+    }
+    left -= P;
+    col += <usize>P << 4;
+  }
+}
+
+/** outer64's plain loop: S[k, c] += f64(rows[i, k])·dz64[i, c] for every k < K and c < out, samples ascending. */
+export function outer64Naive(rows: usize, rs: usize, K: i32, n: i32, dz: usize, outP: i32, out: i32, S: usize): void {
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < K; k++) {
+      const a = <f64>load<f32>(rows + <usize>i * rs + (<usize>k << 2));
+      for (let c = 0; c < out; c++) {
+        const s = S + (<usize>(k * outP + c) << 3);
+        store<f64>(s, load<f64>(s) + a * load<f64>(dz + (<usize>(i * outP + c) << 3)));
+      }
+    }
+  }
+}
+
+/** dz64 (n×outP f64) = dZ (n×outP f32), and db (outP f64) += Σ_i dz64[i], samples ascending. */
+function promoteAndSum(dZ: usize, n: i32, outP: i32, dz64: usize, db: usize): void {
+  const vecs = outP >> 2;
+  for (let i = 0; i < n; i++) {
+    const src = dZ + (<usize>(i * outP) << 2), dst = dz64 + (<usize>(i * outP) << 3);
+    for (let v = 0; v < vecs; v++) {
+      const z = v128.load(src + (<usize>v << 4));
+      const lo = f64x2.promote_low_f32x4(z);
+      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(z, z, 2, 3, 0, 1));
+      const o = dst + (<usize>v << 5), b = db + (<usize>v << 5);
+      v128.store(o, lo);
+      v128.store(o, hi, 16);
+      v128.store(b, f64x2.add(v128.load(b), lo));
+      v128.store(b, f64x2.add(v128.load(b, 16), hi), 16);
+    }
   }
 }
 
@@ -597,6 +723,14 @@ function softmaxLoss(Z: usize, y: usize, n: i32): f64 {
 
 // ---- one block: forward and backward, float64 sums ----
 
+/**
+ * The widest layer (outP) whose dW sums are made sample by sample (outer64) rather than by columns
+ * (outerCols): for a row of a few units the column pass's counting sort costs more than it saves
+ * (measured: 784-10-10 steps 25–30% slower by columns), for the deep network's 400 and 100 units it
+ * saves the read-modify-write of the float64 sums per sample (the deep step 1.3× faster).
+ */
+const NARROW: i32 = 16;
+
 /** counters of executed multiply-adds (useful lanes only), float64 words in the workspace */
 @inline function count(ws: usize, macs: f64): void {
   const p = <usize>word(ws, W_COUNT);
@@ -638,9 +772,10 @@ function forward(net: usize, ws: usize, x: usize, n: i32, act: i32, masked: i32,
  */
 export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, sums: usize): void {
   const L = word(net, N_L);
-  memory.fill(sums, 0, <usize>word(net, N_SUMS_BYTES));
+  // dW is written by the first sub-block's outerCols (every row); db is summed into, so it starts at 0
+  for (let l = 0; l < L; l++) memory.fill(sums + lp(net, l, L_DB), 0, <usize>lw(net, l, L_OUTP) << 3);
   const x = <usize>word(ws, W_X), y = <usize>word(ws, W_Y);
-  const colStart = <usize>word(ws, W_COLSTART), cols = <usize>word(ws, W_COLS), dzList = <usize>word(ws, W_DZLIST), dzStart = <usize>word(ws, W_DZSTART);
+  const colStart = <usize>word(ws, W_COLSTART), cols = <usize>word(ws, W_COLS), dz64 = <usize>word(ws, W_DZ64), dzList = <usize>word(ws, W_DZLIST), dzStart = <usize>word(ws, W_DZSTART);
   let loss: f64 = 0;
   let macs: f64 = 0;
   for (let s0 = 0; s0 < n; s0 += SUB) {
@@ -652,13 +787,23 @@ export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, 
     for (let l = L - 1; l >= 0; l--) {
       const inp = lw(net, l, L_IN), out = lw(net, l, L_OUT), outP = lw(net, l, L_OUTP), inP = lw(net, l, L_INP);
       const dZ = l == L - 1 ? wp(ws, l, WL_Z) : wp(ws, l, WL_DZ);
-      // db_l += Σ dZ_l (per unit; fix 1)
-      sumRows64(dZ, ns, outP, sums + lp(net, l, L_DB));
-      // dW_lᵀ += A_{l−1}ᵀ·dZ_l over A_{l−1}'s nonzeros (the lists of forward, transposed)
       const rows = l == 0 ? xs : wp(ws, l - 1, WL_A);
       const rs: usize = l == 0 ? <usize>INPUT << 2 : <usize>inP << 2;
-      const K = l == 0 ? INPUT : inP;
-      macs += <f64>outerCols(rows, rs, wp(ws, l, WL_LIST), wp(ws, l, WL_START), ns, dZ, outP, K, sums + lp(net, l, L_DW), colStart, cols) * <f64>out;
+      const dW = sums + lp(net, l, L_DW), db = sums + lp(net, l, L_DB);
+      const list = wp(ws, l, WL_LIST), start = wp(ws, l, WL_START);
+      if (outP > NARROW) {
+        // db_l += Σ dZ_l (per unit; fix 1)
+        sumRows64(dZ, ns, outP, db);
+        // dW_lᵀ += A_{l−1}ᵀ·dZ_l over A_{l−1}'s nonzeros (the lists of forward, transposed into columns)
+        macs += <f64>outerCols(rows, rs, list, start, ns, dZ, outP, inp, dW, colStart, cols, s0 == 0) * <f64>out;
+      } else {
+        // a narrow layer (784-10-10's both, the deep network's last): dZ_l in float64, db_l += Σ dZ_l, and
+        // dW_lᵀ += A_{l−1}ᵀ·dZ_l sample by sample over the lists, into rows of at most NARROW sums
+        promoteAndSum(dZ, ns, outP, dz64, db);
+        if (s0 == 0) memory.fill(dW, 0, <usize>(inp * outP) << 3);
+        outer64(rows, rs, list, start, ns, dz64, outP, out, dW);
+        macs += <f64>load<i32>(start + (<usize>ns << 2)) * <f64>out;
+      }
       if (l == 0) break;
       // dZ_{l−1} = W_lᵀ·dZ_l ∘ (M_{l−1} ∘ g′(Z_{l−1})), over dZ_l's nonzeros
       const nz = scanRows(dZ, <usize>outP << 2, outP, ns, dzList, dzStart);

@@ -12,6 +12,11 @@ export interface ScheduleSpec {
   batch: number | 'full';
   /** number of steps (full batch: iterations; mini-batch: derived from epochs if not given) */
   steps: number;
+  /**
+   * gather the batches into shared memory: worker threads (src/core/pool.ts) then read them in place
+   * instead of copying each one into a staging buffer (the same bytes either way)
+   */
+  shared?: boolean;
 }
 
 export interface Schedule {
@@ -50,7 +55,8 @@ export function makeSchedule(train: Batch, seed: number, spec: ScheduleSpec): Sc
   const r = rng(seed, 'batches');
   const perm = new Uint32Array(n);
   let epoch = -1;
-  const buf: Batch = { x: new Float32Array(b * INPUT), y: new Uint8Array(b), m: b };
+  const bytes = (n: number) => (spec.shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+  const buf: Batch = { x: new Float32Array(bytes(b * INPUT * 4)), y: new Uint8Array(bytes(b)), m: b };
   return {
     steps: spec.steps,
     batchSize: b,

@@ -95,7 +95,8 @@ export async function trainOne(t: Trainer, where: string, id: TrainerId, plan: R
   const { steps } = plan;
   const { snapshotAt, lrScale = 1 } = o;
   const evalEvery = o.curve === false ? steps : plan.evalEvery;
-  const spec = { batch: plan.batch, steps };
+  // a hand-written trainer on worker threads reads its batches in place from shared memory
+  const spec = { batch: plan.batch, steps, shared: isScratchTrainer(id) && plan.threads > 0 };
   const lr = trainerLr(id, plan) * lrScale;
   const snapshots = new Map<number, Params>();
   // the same masks for every trainer at the same step: a fresh stream per pass

@@ -30,7 +30,7 @@ const PAGE = 65536;
 const DESCRIPTOR_FIELDS = [
   'N_L', 'N_SUMS_BYTES', 'N_LOSS', 'N_LAYER0', 'N_STRIDE',
   'L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB',
-  'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_COLS', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
+  'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_COLS', 'W_DZ64', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
   'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK',
 ] as const;
 export type Descriptor = Record<(typeof DESCRIPTOR_FIELDS)[number], number>;
@@ -84,7 +84,7 @@ export interface WorkspaceLayout {
   sums: number; // one block's float64 sums
   counter: number; // f64: multiply-adds executed
   /** the intermediates, which only the kernels touch (their addresses go into the descriptor) */
-  parts: { dzList: number; dzStart: number; colStart: number; cols: number; layers: { Z: number; A: number; dZ: number; list: number; start: number }[] };
+  parts: { dzList: number; dzStart: number; colStart: number; cols: number; dz64: number; layers: { Z: number; A: number; dZ: number; list: number; start: number }[] };
 }
 
 export interface Layout {
@@ -175,6 +175,7 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
         dzStart: alloc((SUB + 1) * 4),
         colStart: alloc((maxIn + 1) * 4),
         cols: alloc(SUB * maxIn * 8),
+        dz64: alloc(SUB * maxOutP * 8),
         layers: layers.map((g, l) => ({
           Z: alloc(SUB * g.outP * 4),
           A: l < L - 1 ? alloc(SUB * g.outP * 4) : 0,
@@ -199,7 +200,7 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
 /** Writes the net descriptor and every workspace descriptor into memory (an Int32Array over it). */
 export function writeDescriptors(lay: Layout, i32: Int32Array): void {
   const { N_L, N_SUMS_BYTES, N_LOSS, N_LAYER0, N_STRIDE, L_IN, L_OUT, L_INP, L_OUTP, L_WT, L_WR, L_B, L_DW, L_DB, L_MW, L_VW, L_MB, L_VB } = lay.desc;
-  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_COLSTART, W_COLS, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK } = lay.desc;
+  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_COLSTART, W_COLS, W_DZ64, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK } = lay.desc;
   const L = lay.layers.length;
   const n = lay.net >> 2;
   i32[n + N_L] = L;
@@ -229,6 +230,7 @@ export function writeDescriptors(lay: Layout, i32: Int32Array): void {
     i32[d + W_DZSTART] = ws.parts.dzStart;
     i32[d + W_COLSTART] = ws.parts.colStart;
     i32[d + W_COLS] = ws.parts.cols;
+    i32[d + W_DZ64] = ws.parts.dz64;
     i32[d + W_COUNT] = ws.counter;
     ws.parts.layers.forEach((p, l) => {
       const o = d + W_LAYER0 + W_STRIDE * l;

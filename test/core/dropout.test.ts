@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkKeep, maskStream } from '../../src/core/dropout.ts';
 import { meanSd } from '../../src/core/metrics.ts';
+import { rng } from '../../src/core/rng.ts';
 
 describe('dropout masks', () => {
   it('values are 0 or 1/keep as a float32, kept at the keep rate (binomial bounds)', () => {
@@ -19,6 +20,30 @@ describe('dropout masks', () => {
     }
     // and each sample's mask differs (no repeated rows)
     expect(a.subarray(0, 400)).not.toEqual(a.subarray(400, 800));
+  });
+
+  it('the masks are the definition, draw by draw: the dropout stream\'s int32() < keep·2^32 − 2^31 → 1/keep, else 0, layer by layer, step by step', () => {
+    const keep = [0.4, 0.5, 1, 0.3];
+    const widths = [37, 11, 5, 9];
+    const ms = maskStream(12, widths, keep);
+    const r = rng(12, 'dropout');
+    for (let s = 0; s < 3; s++) {
+      const got = ms.masks(s, 13);
+      widths.forEach((w, l) => {
+        const want = new Float32Array(13 * w);
+        for (let i = 0; i < want.length; i++) want[i] = keep[l] >= 1 ? 1 : r.int32() < keep[l] * 4294967296 - 2147483648 ? Math.fround(1 / keep[l]) : 0;
+        expect(Array.from(got[l]), `step ${s}, layer ${l}`).toEqual(Array.from(want));
+      });
+    }
+  });
+
+  it('fillInt32 gives the same draws as int32() one by one, and the stream goes on from there', () => {
+    const a = rng(5, 'dropout'), b = rng(5, 'dropout');
+    const bulk = a.fillInt32(new Int32Array(1001));
+    const one = Int32Array.from({ length: 1001 }, () => b.int32());
+    expect(Array.from(bulk)).toEqual(Array.from(one));
+    expect(a.int32()).toBe(b.int32());
+    expect(a.float()).toBe(b.float());
   });
 
   it('the mean of the masked activation is the activation (inverted dropout): E[mask] = 1', () => {

@@ -1,4 +1,4 @@
-// Each SIMD kernel of assembly/net.ts against its plain loop beside it (scanRows, spmm, outerCols and their
+// Each SIMD kernel of assembly/net.ts against its plain loop beside it (scanRows, spmm, outerCols, outer64 and their
 // `…Naive` twins, exported for this test), on random inputs with the zeros the network feeds them:
 // MNIST-like images (~80% zero pixels), hidden activations with ReLU's and dropout's zeros, dZ with the
 // zeros of ReLU′ and the masks, and one sample that is all zeros; at 784-10-10 and 784-400-100-10, for
@@ -28,8 +28,10 @@ interface Twins {
   scanRowsNaive(rows: number, rs: number, wP: number, n: number, idx: number, start: number): number;
   spmm(rows: number, rs: number, idx: number, start: number, n: number, M: number, K: number, wP: number, bias: number, out: number): void;
   spmmNaive(rows: number, rs: number, n: number, M: number, K: number, wP: number, bias: number, out: number): void;
-  outerCols(rows: number, rs: number, idx: number, start: number, n: number, dZ: number, outP: number, K: number, S: number, cs: number, ce: number): number;
+  outerCols(rows: number, rs: number, idx: number, start: number, n: number, dZ: number, outP: number, K: number, S: number, cs: number, ce: number, first: number): number;
   outerColsNaive(rows: number, rs: number, K: number, n: number, dZ: number, outP: number, S: number): void;
+  outer64(rows: number, rs: number, idx: number, start: number, n: number, dz: number, outP: number, out: number, S: number): void;
+  outer64Naive(rows: number, rs: number, K: number, n: number, dz: number, outP: number, out: number, S: number): void;
 }
 
 const NETS = [[784, 10, 10], [784, 400, 100, 10]];
@@ -183,7 +185,7 @@ describe.each(BUILDS)('scratch-simd kernels ($name build): each SIMD kernel agai
           const cs = alloc((nIn + 1) * 4), ce = alloc(n * nIn * 8);
           for (let q = 0; q < nIn * outP; q++) f64[(SF >> 3) + q] = f64[(SN >> 3) + q] = q % outP < nOut ? r.normal() : 0;
           const before = Float64Array.from(f64.subarray(SF >> 3, (SF >> 3) + nIn * outP));
-          expect(k.outerCols(rows, rs, idxF, startF, n, dZ, outP, rowsP, SF, cs, ce), `${where}: dWᵀ entries`).toBe(t);
+          expect(k.outerCols(rows, rs, idxF, startF, n, dZ, outP, nIn, SF, cs, ce, 0), `${where}: dWᵀ entries`).toBe(t);
           k.outerColsNaive(rows, rs, rowsP, n, dZ, outP, SN);
           let changed = false, outside = '', differ = '';
           for (let q = 0; q < nIn; q++) {
@@ -209,6 +211,31 @@ describe.each(BUILDS)('scratch-simd kernels ($name build): each SIMD kernel agai
           }
           expect(outside, `${where}: dWᵀ within the float32 bound`).toBe('');
           expect(differ, `${where}: dWᵀ bit for bit`).toBe('');
+          // a block's first pass writes every row instead of adding: the same bits as adding to zeros,
+          // whatever was there before, and nothing past the K rows is touched
+          const SZ = alloc((nIn + 1) * outP * 8), SW = alloc((nIn + 1) * outP * 8);
+          f64.fill(0, SZ >> 3, (SZ >> 3) + nIn * outP);
+          for (let q = 0; q < (nIn + 1) * outP; q++) f64[(SW >> 3) + q] = r.normal();
+          const past = f64.slice((SW >> 3) + nIn * outP, (SW >> 3) + (nIn + 1) * outP);
+          k.outerCols(rows, rs, idxF, startF, n, dZ, outP, nIn, SZ, cs, ce, 0);
+          k.outerCols(rows, rs, idxF, startF, n, dZ, outP, nIn, SW, cs, ce, 1);
+          expect(Array.from(new Uint32Array(memory.buffer, SW, nIn * outP * 2)), `${where}: first pass = adding to zeros`).toEqual(Array.from(new Uint32Array(memory.buffer, SZ, nIn * outP * 2)));
+          expect(Array.from(f64.subarray((SW >> 3) + nIn * outP, (SW >> 3) + (nIn + 1) * outP)), `${where}: the row past K untouched`).toEqual(Array.from(past));
+
+          // the narrow layers' kernel (outer64): float64 sums of exact float32×float32 products, added
+          // sample by sample in both it and its loop, so bit for bit in either build
+          const dz64 = alloc(n * outP * 8);
+          for (let q = 0; q < n * outP; q++) f64[(dz64 >> 3) + q] = f32[(dZ >> 2) + q];
+          const S6 = alloc(nIn * outP * 8), S6N = alloc(nIn * outP * 8);
+          for (let q = 0; q < nIn * outP; q++) f64[(S6 >> 3) + q] = f64[(S6N >> 3) + q] = q % outP < nOut ? r.normal() : 0;
+          const before6 = Float64Array.from(f64.subarray(S6 >> 3, (S6 >> 3) + nIn * outP));
+          k.outer64(rows, rs, idxF, startF, n, dz64, outP, nOut, S6);
+          k.outer64Naive(rows, rs, nIn, n, dz64, outP, nOut, S6N);
+          const s6 = new Uint32Array(memory.buffer, S6, nIn * outP * 2), s6n = new Uint32Array(memory.buffer, S6N, nIn * outP * 2);
+          let diff6 = -1;
+          for (let q = 0; q < s6.length && diff6 < 0; q++) if (s6[q] !== s6n[q]) diff6 = q >> 1;
+          expect(diff6, `${where}: outer64 dWᵀ bit for bit (first difference at element ${diff6})`).toBe(-1);
+          expect(f64.subarray(S6 >> 3, (S6 >> 3) + nIn * outP).some((v, q) => v !== before6[q]), `${where}: outer64 changed dWᵀ`).toBe(true);
           expect(changed, `${where}: dWᵀ changed`).toBe(true);
         }
         expect(worst, 'the worst error, as a fraction of its bound').toBeLessThan(1);
