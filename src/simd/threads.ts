@@ -5,7 +5,7 @@
  * the runtime's (src/core/pool.ts); this file is what a job does.
  *
  * How a batch is split: into blocks of SIMD_BLOCK samples, as on the calling thread, handled in waves of up to
- * `slots` blocks (all 235 blocks of a 60,000-sample batch in one wave for 784-10-10; the slots take at most
+ * `slots` blocks (all 469 blocks of a 60,000-sample batch in one wave for 784-10-10; the slots take at most
  * PARTIALS_BYTES). In a wave, each of the N workers computes a contiguous run of the blocks, each block's
  * sums from zero into its own slot (the batch's first block straight into the total); after a barrier
  * every worker adds the wave's slots, in block order, to its share of the elements of the batch total
@@ -31,7 +31,7 @@ const JOB_WORDS = 10;
 const SUMS = 1, PREDICT = 2;
 /** The budget of the blocks' partial sums in the shared memory (at least two blocks per worker). */
 const PARTIALS_BYTES = 32 * 1024 * 1024;
-const MAX_SLOTS = 256;
+const MAX_SLOTS = 512;
 
 interface Shared {
   module: WebAssembly.Module;
