@@ -59,9 +59,9 @@ export function simdDot(passes: i32): f32 {
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
     for (let i: usize = 0; i < (<usize>N << 2); i += 64) {
       s0 = madd(v128.load(A + i), v128.load(B + i), s0);
-      s1 = f32x4.add(s1, f32x4.mul(v128.load(A + i, 16), v128.load(B + i, 16)));
-      s2 = f32x4.add(s2, f32x4.mul(v128.load(A + i, 32), v128.load(B + i, 32)));
-      s3 = f32x4.add(s3, f32x4.mul(v128.load(A + i, 48), v128.load(B + i, 48)));
+      s1 = madd(v128.load(A + i, 16), v128.load(B + i, 16), s1);
+      s2 = madd(v128.load(A + i, 32), v128.load(B + i, 32), s2);
+      s3 = madd(v128.load(A + i, 48), v128.load(B + i, 48), s3);
     }
     const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
     total += f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);

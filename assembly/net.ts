@@ -1,7 +1,8 @@
 /**
  * scratch-simd: the network of src/scratch/network.ts in AssemblyScript with 128-bit WebAssembly SIMD (and,
- * in the relaxed build, fused multiply-adds: see `madd`), for any list of dense layers. The equations are those of the table in network.ts's header (computed in the
- * same order by its `blockSums` and by `blockSums` here); layers are 0-based here (layer 0 reads the image).
+ * in the relaxed build, fused multiply-adds: see `madd`), for any list of dense layers. The equations are
+ * those of the table in network.ts's header (computed in the same order by its `blockSums` and by
+ * `blockSums` here); layers are 0-based here (layer 0 reads the image).
  * What is specific to this file is how they are laid out and computed:
  *
  * Memory: this file only computes; src/simd/layout.ts decides where everything lives in linear memory and
@@ -429,28 +430,15 @@ export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i
       const to = load<i32>(cs + (<usize>q << 2));
       const Sk = S + <usize>q * sq + (col << 1);
       if (to > from) {
-        if (first) {
-          switch (V) {
-            case 8: colTile(8, ce, from, to, dzc, Sk, true); break;
-            case 7: colTile(7, ce, from, to, dzc, Sk, true); break;
-            case 6: colTile(6, ce, from, to, dzc, Sk, true); break;
-            case 5: colTile(5, ce, from, to, dzc, Sk, true); break;
-            case 4: colTile(4, ce, from, to, dzc, Sk, true); break;
-            case 3: colTile(3, ce, from, to, dzc, Sk, true); break;
-            case 2: colTile(2, ce, from, to, dzc, Sk, true); break;
-            default: colTile(1, ce, from, to, dzc, Sk, true); break;
-          }
-        } else {
-          switch (V) {
-            case 8: colTile(8, ce, from, to, dzc, Sk, false); break;
-            case 7: colTile(7, ce, from, to, dzc, Sk, false); break;
-            case 6: colTile(6, ce, from, to, dzc, Sk, false); break;
-            case 5: colTile(5, ce, from, to, dzc, Sk, false); break;
-            case 4: colTile(4, ce, from, to, dzc, Sk, false); break;
-            case 3: colTile(3, ce, from, to, dzc, Sk, false); break;
-            case 2: colTile(2, ce, from, to, dzc, Sk, false); break;
-            default: colTile(1, ce, from, to, dzc, Sk, false); break;
-          }
+        switch (V) {
+          case 8: colTile(8, ce, from, to, dzc, Sk, first); break;
+          case 7: colTile(7, ce, from, to, dzc, Sk, first); break;
+          case 6: colTile(6, ce, from, to, dzc, Sk, first); break;
+          case 5: colTile(5, ce, from, to, dzc, Sk, first); break;
+          case 4: colTile(4, ce, from, to, dzc, Sk, first); break;
+          case 3: colTile(3, ce, from, to, dzc, Sk, first); break;
+          case 2: colTile(2, ce, from, to, dzc, Sk, first); break;
+          default: colTile(1, ce, from, to, dzc, Sk, first); break;
         }
       } else if (first) {
         zeroTile(V, Sk);
@@ -841,13 +829,9 @@ export function predict(net: usize, ws: usize, n: i32, act: i32, out: usize): vo
   }
 }
 
-/** dst = src (first) or dst + src, over the whole block of sums (the blocks' sums added in block order). */
-export function fold(net: usize, dst: usize, src: usize, first: i32): void {
+/** dst += src over the whole block of sums (a block's sums added to the total, in block order). */
+export function fold(net: usize, dst: usize, src: usize): void {
   const bytes = <usize>word(net, N_SUMS_BYTES);
-  if (first) {
-    memory.copy(dst, src, bytes);
-    return;
-  }
   for (let o: usize = 0; o < bytes; o += 16) v128.store(dst + o, f64x2.add(v128.load(dst + o), v128.load(src + o)));
 }
 
@@ -856,10 +840,10 @@ export function fold(net: usize, dst: usize, src: usize, first: i32): void {
  * the bytes [lo, hi) of the sums (multiples of 16): worker threads split the elements between them, and
  * each element gets exactly the additions, in the same order, that `fold` would give it.
  */
-export function foldSlots(dst: usize, src: usize, stride: usize, count: i32, first: i32, lo: usize, hi: usize): void {
+export function foldSlots(dst: usize, src: usize, stride: usize, count: i32, lo: usize, hi: usize): void {
   for (let o = lo; o < hi; o += 16) {
-    let t = first ? v128.load(src + o) : f64x2.add(v128.load(dst + o), v128.load(src + o));
-    for (let b = 1; b < count; b++) t = f64x2.add(t, v128.load(src + <usize>b * stride + o));
+    let t = v128.load(dst + o);
+    for (let b = 0; b < count; b++) t = f64x2.add(t, v128.load(src + <usize>b * stride + o));
     v128.store(dst + o, t);
   }
 }

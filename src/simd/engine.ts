@@ -18,8 +18,8 @@ export interface Kernels {
   subSamples(): number;
   blockSums(net: number, ws: number, n: number, act: number, masked: number, sums: number): void;
   predict(net: number, ws: number, n: number, act: number, out: number): void;
-  fold(net: number, dst: number, src: number, first: number): void;
-  foldSlots(dst: number, src: number, stride: number, count: number, first: number, lo: number, hi: number): void;
+  fold(net: number, dst: number, src: number): void;
+  foldSlots(dst: number, src: number, stride: number, count: number, lo: number, hi: number): void;
   paramsChanged(net: number): void;
   sgd(net: number, sums: number, m: number, lr: number, lo: number, hi: number): void;
   adam(net: number, sums: number, m: number, negLr: number, b1: number, b2: number, c1: number, c2: number, eps: number, oma1: number, oma2: number, lo: number, hi: number): void;
@@ -120,7 +120,7 @@ export function batchSums(e: Engine, batch: Batch, act: Activation, masks: Float
     const n = Math.min(SIMD_BLOCK, m - i0);
     stage(e, ws, batch.x, batch.y, i0, n, masks);
     e.k.blockSums(net, ws.desc, n, a, masked, i0 === 0 ? total : ws.sums);
-    if (i0 > 0) e.k.fold(net, total, ws.sums, 0);
+    if (i0 > 0) e.k.fold(net, total, ws.sums);
   }
 }
 
@@ -135,9 +135,8 @@ export type Update =
 
 const ADAM_ARGS = ['negLr', 'b1', 'b2', 'c1', 'c2', 'eps', 'oma1', 'oma2'] as const;
 
-/** Writes an update into the memory's argument words (for the worker threads); 0 for none. */
-export function writeUpdate(e: Engine, u: Update | undefined): number {
-  if (!u) return 0;
+/** Writes an update into the memory's argument words (for the worker threads); returns its kind, 1 or 2. */
+export function writeUpdate(e: Engine, u: Update): number {
   const a = e.layout.args >> 3;
   if (u.kind === 'sgd') {
     e.f64[a] = u.lr;

@@ -10,10 +10,10 @@
  * sums from zero into its own slot (the batch's first block straight into the total); after a barrier
  * every worker adds the wave's slots, in block order, to its share of the elements of the batch total
  * (`foldSlots`). Each element of the total therefore gets ((S0 + S1) + S2) + …, exactly the additions the
- * calling thread makes, whatever N. A batch of one block
- * is done by worker 0 alone, directly into the total. Each worker then applies the step's update (SGD or
- * Adam, elementwise) to the parameters of the sums it folded, and the calling thread refreshes the
- * row-major copies once: the same operations on the same elements as without threads.
+ * calling thread makes, whatever N. A batch of one block is done by worker 0 alone, directly into the
+ * total. Each worker then applies the step's update (SGD or Adam, elementwise) to the parameters of the
+ * sums it folded, and the calling thread refreshes the row-major copies once: the same operations on the
+ * same elements as without threads.
  *
  * Data: each worker copies its blocks' rows (images, labels, mask rows) into its workspace. A batch in
  * shared memory is read in place; any other batch, and the dropout masks, are staged (src/core/pool.ts),
@@ -144,8 +144,8 @@ serveJobs<Shared>(KIND, (ctx) => {
         k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + (b - w0) * sumsBytes);
       }
       ctx.barrier(); // every block of the wave is in its slot
-      if (w0 === 0) k.foldSlots(total, partials + sumsBytes, sumsBytes, count - 1, 0, elo, ehi);
-      else k.foldSlots(total, partials, sumsBytes, count, 0, elo, ehi);
+      const skip = w0 === 0 ? 1 : 0; // the batch's first block is in the total already, not in slot 0
+      k.foldSlots(total, partials + skip * sumsBytes, sumsBytes, count - skip, elo, ehi);
       if (w0 + count < nb) ctx.barrier(); // every share is folded: the slots may be reused
     }
     // the update of this worker's share of the parameters, from the sums it folded

@@ -3,13 +3,14 @@
  * against the thresholds the reports use, and batches (MNIST slices, seeded synthetic ones).
  * (Building IDX and CSV files for the data tests is in test/data/util.ts.)
  */
-import { assert, expect } from 'vitest';
+import { afterEach, assert, beforeEach, expect, it } from 'vitest';
 import { agreement, type Agreement } from '../../src/core/metrics.ts';
 import { rng } from '../../src/core/rng.ts';
 import { tensorNames, type Batch, type Params } from '../../src/core/types.ts';
 import { loadEmbedded } from '../../src/data/index.ts';
 import { AGREEMENT_THRESHOLDS } from '../../src/results/results.ts';
 import type { Params64 } from '../../src/scratch/reference64.ts';
+import { relaxedSimd, type SimdFlavour } from '../../src/simd/build.ts';
 
 // ---- bit equality and ULPs -------------------------------------------------------------------------
 
@@ -164,4 +165,24 @@ export function uniformBatch(m: number, seed: number): Batch {
   const y = new Uint8Array(m);
   for (let i = 0; i < m; i++) y[i] = r.int(0, 9);
   return { x, y, m };
+}
+
+/**
+ * scratch-simd's builds to test: 'relaxed' where the runtime validates relaxed SIMD (its default there) and
+ * 'plain'. Where relaxed SIMD is absent, registers a skipped test that says so, in the calling file.
+ */
+export function simdFlavours(): SimdFlavour[] {
+  if (relaxedSimd()) return ['relaxed', 'plain'];
+  it.skip('relaxed build: this runtime does not validate relaxed SIMD, so it is not run here', () => {});
+  return ['plain'];
+}
+
+/** Runs the tests of the enclosing describe block on scratch-simd's `flavour` build (MNIST_DUEL_RELAXED_SIMD=0 for 'plain'). */
+export function useSimdFlavour(flavour: SimdFlavour): void {
+  beforeEach(() => {
+    if (flavour === 'plain') process.env.MNIST_DUEL_RELAXED_SIMD = '0';
+  });
+  afterEach(() => {
+    delete process.env.MNIST_DUEL_RELAXED_SIMD;
+  });
 }

@@ -1,15 +1,14 @@
 // scratch-simd's gradients vs the float64 reference and vs the plain-TypeScript scratch network, per
 // tensor within the agreement thresholds the reports check (src/results/results.ts), on real MNIST.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';
 import { agreement } from '../../src/core/metrics.ts';
 import { ACTIVATIONS, netSizes, tensors, type Activation, type Batch, type Params } from '../../src/core/types.ts';
 import { gradients as scratchGradients, predict as scratchPredict } from '../../src/scratch/index.ts';
 import { gradients64, logits64, to64, type Params64 } from '../../src/scratch/reference64.ts';
-import { relaxedSimd } from '../../src/simd/build.ts';
 import { gradients, predict } from '../../src/simd/index.ts';
-import { AGREEMENT_THRESHOLDS, expectAgree, mnistData, mnistSlice, Worst } from '../helpers/index.ts';
+import { AGREEMENT_THRESHOLDS, expectAgree, mnistData, mnistSlice, simdFlavours, useSimdFlavour, Worst } from '../helpers/index.ts';
 
 const mnist = mnistData();
 
@@ -60,17 +59,9 @@ describe('scratch-simd gradients, 784-10-10', () => {
   });
 });
 
-/** the builds to run: the relaxed one where the runtime has it (the default there), and the plain one */
-const FLAVOURS = relaxedSimd() ? ['relaxed', 'plain'] : ['plain'];
-if (FLAVOURS.length === 1) it.skip('relaxed build: this runtime does not validate relaxed SIMD, so it is not run here', () => {});
 
-describe.each(FLAVOURS)('scratch-simd gradients, %s build: the deep network, deeper and odd-sized networks', (flavour) => {
-  beforeEach(() => {
-    if (flavour === 'plain') process.env.MNIST_DUEL_RELAXED_SIMD = '0';
-  });
-  afterEach(() => {
-    delete process.env.MNIST_DUEL_RELAXED_SIMD;
-  });
+describe.each(simdFlavours())('scratch-simd gradients, %s build: the deep network, deeper and odd-sized networks', (flavour) => {
+  useSimdFlavour(flavour);
   const deep = netSizes([400, 100]);
   // At m = 60,000 the yardstick is scratch, whose intermediates and sums are float64 (the float64 twin takes
   // ~90 s here), and the activation tanh: with ReLU, among 60,000 samples some unit's pre-activation lies

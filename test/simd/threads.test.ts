@@ -1,15 +1,14 @@
 // scratch-simd is deterministic: the same seed gives bit-identical weights run to run and at 0, 1 or 2
 // worker threads, with and without dropout, for batches of one block and of several.
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { maskStream } from '../../src/core/dropout.ts';
 import { initParams } from '../../src/core/init.ts';
 import { hiddenOf, netSizes, tensors, type Batch, type Params, type Trainer } from '../../src/core/types.ts';
 import { makeSchedule } from '../../src/core/schedule.ts';
 import { sharedBatch } from '../../src/core/pool.ts';
 import { SIMD_BLOCK, createSimdAdamTrainer, createSimdTrainer, gradients } from '../../src/simd/index.ts';
-import { relaxedSimd } from '../../src/simd/build.ts';
 import { createSimdPool } from '../../src/simd/threads.ts';
-import { expectBitEqual, mnistData } from '../helpers/index.ts';
+import { expectBitEqual, mnistData, simdFlavours, useSimdFlavour } from '../helpers/index.ts';
 
 const mnist = mnistData();
 const trainers: Trainer[] = [];
@@ -33,17 +32,9 @@ function train(make: () => Trainer, sizes: number[], m: number, steps: number, k
   return { params, losses };
 }
 
-/** the builds to run: the plain one (MNIST_DUEL_RELAXED_SIMD=0) and, where the runtime has it, the relaxed one */
-const FLAVOURS = relaxedSimd() ? ['relaxed', 'plain'] : ['plain'];
-if (FLAVOURS.length === 1) it.skip('relaxed build: this runtime does not validate relaxed SIMD, so it is not run here', () => {});
 
-describe.each(FLAVOURS)('the deep network at batch 256 (two blocks), %s build', (flavour) => {
-  beforeEach(() => {
-    if (flavour === 'plain') process.env.MNIST_DUEL_RELAXED_SIMD = '0';
-  });
-  afterEach(() => {
-    delete process.env.MNIST_DUEL_RELAXED_SIMD;
-  });
+describe.each(simdFlavours())('the deep network at batch 256 (two blocks), %s build', (flavour) => {
+  useSimdFlavour(flavour);
   for (const keep of [null, [0.4, 0.5]]) {
     it(`GD and Adam${keep ? ' with dropout' : ''}: 0 / 1 / 2 worker threads bit-identical`, () => {
       const sizes = netSizes([400, 100]);
