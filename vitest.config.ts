@@ -24,6 +24,7 @@ class PlainSummary implements Reporter {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     // Numerical tests on full MNIST batches and tfjs backends are slow-ish; 2 cores here.
     testTimeout: 120_000,
     hookTimeout: 120_000,
