@@ -20,8 +20,8 @@ import { loadModule } from './build.ts';
 
 /** Samples per gradient block: the unit of the float64 sums, added in block order (threads split blocks). */
 export const SIMD_BLOCK = 128;
-/** Samples per sub-block (their intermediates stay in cache). */
-export const SUB = 64;
+/** Samples per sub-block (their intermediates stay in cache): one sub-block per block, see assembly/net.ts. */
+export const SUB = 128;
 /** The bound on one network's wasm memory (parameters, sums, workspaces): 1 GiB. */
 export const MAX_MEMORY_BYTES = 1024 * 1024 * 1024;
 const PAGE = 65536;
@@ -31,7 +31,7 @@ const DESCRIPTOR_FIELDS = [
   'N_L', 'N_SUMS_BYTES', 'N_LOSS', 'N_LAYER0', 'N_STRIDE',
   'L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB',
   'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_COLS', 'W_DZ64', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
-  'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK',
+  'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'CHUNK_ROWS',
 ] as const;
 export type Descriptor = Record<(typeof DESCRIPTOR_FIELDS)[number], number>;
 
@@ -122,7 +122,7 @@ const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 export function planLayout(sizes: readonly number[], workers: number, base: number, opts: { adam: boolean; slots?: number; maxBytes?: number; desc?: Descriptor }): Layout {
   const maxBytes = opts.maxBytes ?? MAX_MEMORY_BYTES;
   const desc = opts.desc ?? builtDescriptorOffsets();
-  const { N_LAYER0, N_STRIDE, W_LAYER0, W_STRIDE } = desc;
+  const { N_LAYER0, N_STRIDE, W_LAYER0, W_STRIDE, CHUNK_ROWS } = desc;
   const L = sizes.length - 1;
   let top = Math.ceil(base / 64) * 64;
   const alloc = (bytes: number): number => {
@@ -159,6 +159,7 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
   const args = alloc(16 * 8);
   const maxOutP = Math.max(...layers.map((g) => g.outP));
   const maxIn = Math.max(...layers.map((g) => g.inP)); // the columns of a layer's input (784 for the image)
+  const maxK = Math.max(...sizes); // the most rows of a matrix spmm multiplies: W_lᵀ (in) or W_l (out)
   const workspaces: WorkspaceLayout[] = [];
   for (let w = 0; w < workers; w++) {
     const desc = alloc((W_LAYER0 + W_STRIDE * L) * 4);
@@ -173,7 +174,8 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
       parts: {
         dzList: alloc(SUB * maxOutP * 4),
         dzStart: alloc((SUB + 1) * 4),
-        colStart: alloc((maxIn + 1) * 4),
+        // outerCols's column starts, and spmm's table of where each row's list crosses a chunk of rows
+        colStart: alloc(Math.max(maxIn + 1, SUB * (Math.ceil(maxK / CHUNK_ROWS) + 1)) * 4),
         cols: alloc(SUB * maxIn * 8),
         dz64: alloc(SUB * maxOutP * 8),
         layers: layers.map((g, l) => ({

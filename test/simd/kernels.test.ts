@@ -27,7 +27,7 @@ interface Twins {
   heapBase(): number;
   scanRows(rows: number, rs: number, wP: number, n: number, idx: number, start: number): number;
   scanRowsNaive(rows: number, rs: number, wP: number, n: number, idx: number, start: number): number;
-  spmm(rows: number, rs: number, idx: number, start: number, n: number, M: number, K: number, wP: number, bias: number, out: number): void;
+  spmm(rows: number, rs: number, idx: number, start: number, n: number, M: number, K: number, wP: number, bias: number, out: number, cst: number): void;
   spmmNaive(rows: number, rs: number, n: number, M: number, K: number, wP: number, bias: number, out: number): void;
   outerCols(rows: number, rs: number, idx: number, start: number, n: number, dZ: number, outP: number, K: number, S: number, cs: number, ce: number, first: number): number;
   outerColsNaive(rows: number, rs: number, K: number, n: number, dZ: number, outP: number, S: number): void;
@@ -59,15 +59,18 @@ const alloc = (bytes: number) => {
 };
 
 /**
- * Which float32 columns (of wP) spmm sums one term at a time: tiles of more than 4 vectors. spmm's tiling:
- * tiles of up to tileWidth(K) = max(1, min(8, ⌊L1_TILE_BYTES / 16K⌋)) vectors, L1_TILE_BYTES = 40 KiB.
+ * Which float32 columns (of wP) spmm sums one term at a time. spmm's tiling: ⌈(wP/4)/8⌉ tiles of at most 8
+ * vectors, as even as can be (the widest first); the rows of M cut into ⌈K / ⌊L1_TILE_BYTES / 16·widest⌋⌉
+ * chunks, L1_TILE_BYTES = 40 KiB. With more than one chunk every tile adds one term at a time; with one,
+ * tiles of more than 4 vectors do (narrower ones keep two interleaved partial sums).
  */
 function sequentialColumns(K: number, wP: number): boolean[] {
-  const widest = Math.max(1, Math.min(8, Math.floor((40 * 1024) / (K * 16))));
+  const vecs = wP / 4, tiles = Math.ceil(vecs / 8), widest = Math.ceil(vecs / tiles);
+  const chunks = Math.ceil(K / Math.max(1, Math.floor((40 * 1024) / (widest * 16))));
   const seq: boolean[] = [];
-  for (let left = wP / 4; left > 0; ) {
-    const V = Math.min(left, widest);
-    for (let c = 0; c < 4 * V; c++) seq.push(V > 4);
+  for (let left = vecs, tl = tiles; tl > 0; tl--) {
+    const V = Math.ceil(left / tl);
+    for (let c = 0; c < 4 * V; c++) seq.push(chunks > 1 || V > 4);
     left -= V;
   }
   return seq;
@@ -97,7 +100,8 @@ function checkSpmm(where: string, rows: number, rs: number, rowsP: number, n: nu
   const idx = alloc(n * rowsP * 4), start = alloc((n + 1) * 4);
   const outF = alloc(n * wP * 4), outN = alloc(n * wP * 4);
   k.scanRows(rows, rs, rowsP, n, idx, start); // as the network lists them: rowsP lanes, the padding 0
-  k.spmm(rows, rs, idx, start, n, M, K, wP, bias, outF);
+  const cst = alloc(n * (Math.ceil(K / 320) + 1) * 4); // the chunk table: chunks of at least CHUNK_ROWS = 320 rows
+  k.spmm(rows, rs, idx, start, n, M, K, wP, bias, outF, cst);
   k.spmmNaive(rows, rs, n, M, K, wP, bias, outN);
   const seq = sequentialColumns(K, wP);
   let worst = 0, sequential = 0;
