@@ -861,8 +861,14 @@ function forward(net: usize, ws: usize, x: usize, n: i32, act: i32, masked: i32,
 /**
  * The float64 gradient sums of the n ≤ BLOCK samples staged in the workspace (x, y, masks), written to
  * `sums` (zeroed first): per layer dW_lᵀ (in×outP) and db_l (outP), and Σ loss.
+ * With `into` (a block of sums holding the earlier blocks' total), the dW of the wide layers (outP > NARROW)
+ * is added to into's instead, column by column as outerCols makes it, and `sums` gets the rest (db, the
+ * narrow layers' dW, the loss) for foldRest. The total is then bit for bit what writing the block's sums
+ * and folding them gives (the fold would add the same float64 column sums to the same totals, in the same
+ * block order, and a total is never −0: see outerCols), but 5 MB of the deep network's float64 sums are
+ * neither written nor read again per block.
  */
-export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, sums: usize): void {
+export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, sums: usize, into: usize): void {
   const L = word(net, N_L);
   // dW is written by the first sub-block's outerCols (every row); db is summed into, so it starts at 0
   for (let l = 0; l < L; l++) memory.fill(sums + lp(net, l, L_DB), 0, <usize>lw(net, l, L_OUTP) << 3);
@@ -887,7 +893,8 @@ export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, 
         // db_l += Σ dZ_l (per unit; fix 1)
         sumRows64(dZ, ns, outP, db);
         // dW_lᵀ += A_{l−1}ᵀ·dZ_l over A_{l−1}'s nonzeros (the lists of forward, transposed into columns)
-        macs += <f64>outerCols(rows, rs, list, start, ns, dZ, outP, inp, dW, colStart, cols, s0 == 0) * <f64>out;
+        const S = into ? into + lp(net, l, L_DW) : dW;
+        macs += <f64>outerCols(rows, rs, list, start, ns, dZ, outP, inp, S, colStart, cols, s0 == 0 && !into) * <f64>out;
       } else {
         // a narrow layer (784-10-10's both, the deep network's last): dZ_l in float64, db_l += Σ dZ_l, and
         // dW_lᵀ += A_{l−1}ᵀ·dZ_l sample by sample over the lists, into rows of at most NARROW sums
@@ -933,16 +940,34 @@ export function predict(net: usize, ws: usize, n: i32, act: i32, out: usize): vo
   }
 }
 
-/** dst += src over the whole block of sums (a block's sums added to the total, in block order). */
-export function fold(net: usize, dst: usize, src: usize): void {
-  const bytes = <usize>word(net, N_SUMS_BYTES);
-  for (let o: usize = 0; o < bytes; o += 16) v128.store(dst + o, f64x2.add(v128.load(dst + o), v128.load(src + o)));
+/**
+ * dst += src for the sums blockSums leaves in `src` when it adds the wide layers' dW to a total itself
+ * (`into`): every layer's db, the narrow layers' dW, and the loss.
+ */
+export function foldRest(net: usize, dst: usize, src: usize): void {
+  const L = word(net, N_L);
+  for (let l = 0; l < L; l++) {
+    const outP = lw(net, l, L_OUTP);
+    const db = <usize>lw(net, l, L_DB);
+    addRange(dst, src, db, db + (<usize>outP << 3));
+    if (outP <= NARROW) {
+      const dW = <usize>lw(net, l, L_DW);
+      addRange(dst, src, dW, dW + (<usize>(lw(net, l, L_IN) * outP) << 3));
+    }
+  }
+  const loss = <usize>word(net, N_LOSS);
+  addRange(dst, src, loss, loss + 16);
+}
+
+@inline function addRange(dst: usize, src: usize, lo: usize, hi: usize): void {
+  for (let o = lo; o < hi; o += 16) v128.store(dst + o, f64x2.add(v128.load(dst + o), v128.load(src + o)));
 }
 
 /**
- * The same as `count` successive folds of the blocks at src, src + stride, … (block order), restricted to
- * the bytes [lo, hi) of the sums (multiples of 16): worker threads split the elements between them, and
- * each element gets exactly the additions, in the same order, that `fold` would give it.
+ * dst += the blocks at src, src + stride, … (`count` of them, block order), restricted to the bytes [lo, hi)
+ * of the sums (multiples of 16): worker threads split the elements between them, and each element gets
+ * exactly the additions, in the same order, that the calling thread makes (blockSums's `into`, then
+ * foldRest, block after block).
  */
 export function foldSlots(dst: usize, src: usize, stride: usize, count: i32, lo: usize, hi: usize): void {
   for (let o = lo; o < hi; o += 16) {

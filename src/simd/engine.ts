@@ -4,7 +4,7 @@
  * streams batches through it block by block.
  *
  * One step on the calling thread is one `set` per array per block of SIMD_BLOCK samples (images, labels, each
- * dropout mask) into the workspace, one wasm call per block (blockSums; plus a fold above one block) and
+ * dropout mask) into the workspace, one wasm call per block (blockSums; plus foldRest above one block) and
  * one for the update: nothing per sample runs in JavaScript.
  */
 import { ACTIVATIONS, INPUT, type Activation, type Batch } from '../core/types.ts';
@@ -16,9 +16,9 @@ export interface Kernels {
   heapBase(): number;
   blockSamples(): number;
   subSamples(): number;
-  blockSums(net: number, ws: number, n: number, act: number, masked: number, sums: number): void;
+  blockSums(net: number, ws: number, n: number, act: number, masked: number, sums: number, into: number): void;
   predict(net: number, ws: number, n: number, act: number, out: number): void;
-  fold(net: number, dst: number, src: number): void;
+  foldRest(net: number, dst: number, src: number): void;
   foldSlots(dst: number, src: number, stride: number, count: number, lo: number, hi: number): void;
   paramsChanged(net: number): void;
   sgd(net: number, sums: number, m: number, lr: number, lo: number, hi: number): void;
@@ -111,16 +111,17 @@ export function batchSums(e: Engine, batch: Batch, act: Activation, masks: Float
   const { net, total } = e.layout;
   if (m <= SIMD_BLOCK) {
     stage(e, ws, batch.x, batch.y, 0, m, masks);
-    e.k.blockSums(net, ws.desc, m, a, masked, total);
+    e.k.blockSums(net, ws.desc, m, a, masked, total, 0);
     return;
   }
   // block by block, each block's sums from zero (the first block's straight into the total), added to the
-  // total in block order (as the threads do)
+  // total in block order, as the threads do: the wide layers' dW by blockSums itself as it makes them, the
+  // rest (db, narrow layers, loss) by foldRest; the same additions in the same order, so the same bits
   for (let i0 = 0; i0 < m; i0 += SIMD_BLOCK) {
     const n = Math.min(SIMD_BLOCK, m - i0);
     stage(e, ws, batch.x, batch.y, i0, n, masks);
-    e.k.blockSums(net, ws.desc, n, a, masked, i0 === 0 ? total : ws.sums);
-    if (i0 > 0) e.k.fold(net, total, ws.sums);
+    e.k.blockSums(net, ws.desc, n, a, masked, i0 === 0 ? total : ws.sums, i0 === 0 ? 0 : total);
+    if (i0 > 0) e.k.foldRest(net, total, ws.sums);
   }
 }
 

@@ -126,7 +126,7 @@ serveJobs<Shared>(KIND, (ctx) => {
     const { slots, partials, sumsBytes } = layout;
     if (nb === 1) {
       stage(e, ws, x, y, 0, m, masks);
-      k.blockSums(net, ws.desc, m, act, masked, total);
+      k.blockSums(net, ws.desc, m, act, masked, total, 0);
       applyWritten(e, job[UPD], m, 0, sumsBytes);
       return;
     }
@@ -141,7 +141,7 @@ serveJobs<Shared>(KIND, (ctx) => {
         const i0 = b * SIMD_BLOCK, n = Math.min(SIMD_BLOCK, m - i0);
         stage(e, ws, x, y, i0, n, masks);
         // the batch's first block goes straight into the total (what the calling thread does too)
-        k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + (b - w0) * sumsBytes);
+        k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + (b - w0) * sumsBytes, 0);
       }
       ctx.barrier(); // every block of the wave is in its slot
       const skip = w0 === 0 ? 1 : 0; // the batch's first block is in the total already, not in slot 0
