@@ -15,8 +15,8 @@
  *     b_l (outP), Adam's moments in the same layout, and the offsets of dW_lᵀ (in×outP) and db_l (outP) in a
  *     block of float64 gradient sums.
  *   ws (one per worker): the staged samples of the current block (x, y, masks), the per-sub-block
- *     intermediates Z_l, A_l, dZ_l (SUB×outP f32), the lists of nonzero inputs of every layer (and their
- *     transpose, by input, for outerCols), and the block's float64 sums.
+ *     intermediates Z_l, A_l, dZ_l (SUB×outP f32), the lists of nonzero inputs of every layer (and, for
+ *     a wide layer, their transpose by input: outerCols, wideSums), and the block's float64 sums.
  *
  * Precision: parameters, activations and the per-sample dZ are float32 (products and sums over one
  * sample's inputs); the gradient sums over samples (dW, db, the loss) are float64, as 60,000 products
@@ -71,8 +71,8 @@ export const N_L = 0, N_SUMS_BYTES = 1, N_LOSS = 2, N_LAYER0 = 4, N_STRIDE = 16;
 export const L_IN = 0, L_OUT = 1, L_INP = 2, L_OUTP = 3, L_WT = 4, L_WR = 5, L_B = 6, L_DW = 7, L_DB = 8;
 export const L_MW = 9, L_VW = 10, L_MB = 11, L_VB = 12;
 // workspace descriptor (one per worker): layer l's fields WL_* start at word W_LAYER0 + l·W_STRIDE
-export const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_COLSTART = 4, W_COLS = 5, W_COUNT = 6, W_DZ64 = 7, W_LAYER0 = 8, W_STRIDE = 8;
-export const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5;
+export const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_COLSTART = 4, W_COUNT = 5, W_DZ64 = 6, W_LAYER0 = 7, W_STRIDE = 8;
+export const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5, WL_CS = 6, WL_CE = 7;
 
 /**
  * a·b + c per lane. With relaxed SIMD (the `relaxed` builds, see src/simd/build.ts) one f32x4.relaxed_madd,
@@ -481,19 +481,11 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
 }
 
 /**
- * S (K×outP float64) += rowsᵀ·dZ (dZ: n×outP float32) over the lists of rows' nonzeros. The lists (per
- * sample) are first transposed into columns (per input k, the samples where rows[i, k] ≠ 0, ascending: a
- * counting sort into cs, K + 1 words, and ce, 8 bytes per entry); then, per tile of units and per input k,
- * the column's products are summed in float32 registers and added to S[k] once, in float64. So a float32
- * sum covers at most one sub-block (SUB samples) and the batch's sums stay float64: measured against
- * scratch (float64 throughout) at m = 60,000, about the same agreement as summing every product in float64
- * (relative L2 ≤ 5.2e-8 per tensor with sub-blocks of 128, against 3.7–4.1e-8 with every product in
- * float64; see test/simd/gradients.test.ts), at half the cost. Returns the
- * number of list entries (each costs `out` multiply-adds; padding lanes of dZ are 0 and add 0).
- * With `first` (a block's first sub-block), S's K rows are written rather than added to, from +0: the
- * block's sums need no zeroing pass (3 MB for the deep network's dW1).
+ * The lists of rows' nonzeros (per sample) transposed into columns: per input k, the samples where
+ * rows[i, k] ≠ 0, ascending, as (byte offset of sample i's dZ row, value) pairs of 8 bytes in ce, input k's
+ * ending at entry cs[k] (and starting at cs[k − 1], or 0): a counting sort. Returns the number of entries.
  */
-export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dZ: usize, outP: i32, K: i32, S: usize, cs: usize, ce: usize, first: bool): i32 {
+export function transposeCols(rows: usize, rs: usize, idx: usize, start: usize, n: i32, outP: i32, K: i32, cs: usize, ce: usize): i32 {
   memory.fill(cs, 0, (<usize>K + 1) << 2);
   const t0 = load<i32>(start), t1 = load<i32>(start + (<usize>n << 2));
   // counts per input k (idx holds byte offsets 4k), then exclusive prefix sums: cs[k] = k's first entry
@@ -523,6 +515,24 @@ export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i
       store<f32>(p, load<f32>(row + off), 4);
     }
   }
+  return t1 - t0;
+}
+
+/**
+ * S (K×outP float64) += rowsᵀ·dZ (dZ: n×outP float32) over the lists of rows' nonzeros. The lists (per
+ * sample) are first transposed into columns (per input k, the samples where rows[i, k] ≠ 0, ascending: a
+ * counting sort into cs, K + 1 words, and ce, 8 bytes per entry); then, per tile of units and per input k,
+ * the column's products are summed in float32 registers and added to S[k] once, in float64. So a float32
+ * sum covers at most one sub-block (SUB samples) and the batch's sums stay float64: measured against
+ * scratch (float64 throughout) at m = 60,000, about the same agreement as summing every product in float64
+ * (relative L2 ≤ 5.2e-8 per tensor with sub-blocks of 128, against 3.7–4.1e-8 with every product in
+ * float64; see test/simd/gradients.test.ts), at half the cost. Returns the
+ * number of list entries (each costs `out` multiply-adds; padding lanes of dZ are 0 and add 0).
+ * With `first` (a block's first sub-block), S's K rows are written rather than added to, from +0: the
+ * block's sums need no zeroing pass (3 MB for the deep network's dW1).
+ */
+export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dZ: usize, outP: i32, K: i32, S: usize, cs: usize, ce: usize, first: bool): i32 {
+  const entries = transposeCols(rows, rs, idx, start, n, outP, K, cs, ce);
   const sq = <usize>outP << 3;
   let left = outP >> 2;
   let col: usize = 0;
@@ -552,7 +562,73 @@ export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i
     left -= V;
     col += <usize>V << 4;
   }
-  return t1 - t0;
+  return entries;
+}
+
+/**
+ * The wide layers' dW sums of a wave of blocks, added to the total: the network's way of running outerCols's
+ * tiles (see blockSums, `defer`). Each of the `count` workspaces in `wsTable` (i32 workspace descriptor
+ * pointers, in block order) holds one block's dZ_l and its columns (transposeCols, per wide layer); for
+ * each tile of units and input k, each block's float32 column sum is added to the float64 total in block
+ * order (`first`: the batch's first wave, whose first block's sums are written, from +0, not added), the
+ * tile's row of sums staying in the L1 cache across the blocks: the total's rows are written once per wave
+ * rather than once per block. A worker thread does part `part` of `parts` of the inputs k of each layer,
+ * cut where the entries (the work) are even: the sums do not depend on who adds them.
+ */
+export function wideSums(net: usize, wsTable: usize, count: i32, part: i32, parts: i32, total: usize, first: bool): void {
+  const L = word(net, N_L);
+  for (let l = 0; l < L; l++) {
+    const outP = lw(net, l, L_OUTP);
+    if (outP <= NARROW) continue;
+    const K = lw(net, l, L_IN);
+    // this part's inputs [k0, k1): the entries of all blocks, cumulated over k, cut into `parts` even shares
+    let all: i64 = 0;
+    for (let b = 0; b < count; b++) all += <i64>load<i32>(wp(<usize>word(wsTable, b), l, WL_CS) + (<usize>(K - 1) << 2));
+    const lo = (all * <i64>part) / <i64>parts, hi = (all * <i64>(part + 1)) / <i64>parts;
+    let k0 = part == 0 ? 0 : K, k1 = part == parts - 1 ? K : K;
+    let run: i64 = 0;
+    for (let q = 0; q < K; q++) {
+      if (part > 0 && k0 == K && run >= lo) k0 = q;
+      if (part < parts - 1 && k1 == K && run >= hi) k1 = q;
+      for (let b = 0; b < count; b++) {
+        const cs = wp(<usize>word(wsTable, b), l, WL_CS);
+        run += <i64>(load<i32>(cs + (<usize>q << 2)) - (q == 0 ? 0 : load<i32>(cs + (<usize>(q - 1) << 2))));
+      }
+    }
+    if (k1 < k0) k1 = k0;
+    const S = total + lp(net, l, L_DW);
+    const sq = <usize>outP << 3;
+    let left = outP >> 2;
+    let col: usize = 0;
+    while (left > 0) {
+      const V = min(left, 8);
+      for (let q = k0; q < k1; q++) {
+        const Sk = S + <usize>q * sq + (col << 1);
+        let fresh = first;
+        for (let b = 0; b < count; b++) {
+          const ws = <usize>word(wsTable, b);
+          const cs = wp(ws, l, WL_CS), ce = wp(ws, l, WL_CE);
+          const from = q == 0 ? 0 : load<i32>(cs + (<usize>(q - 1) << 2)), to = load<i32>(cs + (<usize>q << 2));
+          if (to <= from) continue;
+          const dzc = wp(ws, l, WL_DZ) + col;
+          switch (V) {
+            case 8: colTile(8, ce, from, to, dzc, Sk, fresh); break;
+            case 7: colTile(7, ce, from, to, dzc, Sk, fresh); break;
+            case 6: colTile(6, ce, from, to, dzc, Sk, fresh); break;
+            case 5: colTile(5, ce, from, to, dzc, Sk, fresh); break;
+            case 4: colTile(4, ce, from, to, dzc, Sk, fresh); break;
+            case 3: colTile(3, ce, from, to, dzc, Sk, fresh); break;
+            case 2: colTile(2, ce, from, to, dzc, Sk, fresh); break;
+            default: colTile(1, ce, from, to, dzc, Sk, fresh); break;
+          }
+          fresh = false;
+        }
+        if (fresh) zeroTile(V, Sk); // no block has entries for k: +0, as writing an empty sum would
+      }
+      left -= V;
+      col += <usize>V << 4;
+    }
+  }
 }
 
 /**
@@ -822,6 +898,8 @@ function softmaxLoss(Z: usize, y: usize, n: i32): f64 {
  * saves the read-modify-write of the float64 sums per sample (the deep step 1.3× faster).
  */
 const NARROW: i32 = 16;
+/** NARROW for src/simd/layout.ts (which layers get columns in the workspace) */
+export const NARROW_UNITS = NARROW;
 
 /** counters of executed multiply-adds (useful lanes only), float64 words in the workspace */
 @inline function count(ws: usize, macs: f64): void {
@@ -860,20 +938,22 @@ function forward(net: usize, ws: usize, x: usize, n: i32, act: i32, masked: i32,
 
 /**
  * The float64 gradient sums of the n ≤ BLOCK samples staged in the workspace (x, y, masks), written to
- * `sums` (zeroed first): per layer dW_lᵀ (in×outP) and db_l (outP), and Σ loss.
- * With `into` (a block of sums holding the earlier blocks' total), the dW of the wide layers (outP > NARROW)
- * is added to into's instead, column by column as outerCols makes it, and `sums` gets the rest (db, the
- * narrow layers' dW, the loss) for foldRest. The total is then bit for bit what writing the block's sums
- * and folding them gives (the fold would add the same float64 column sums to the same totals, in the same
- * block order, and a total is never −0: see outerCols), but 5 MB of the deep network's float64 sums are
- * neither written nor read again per block.
+ * `sums` (zeroed first): per layer db_l (outP), the narrow layers' dW_lᵀ (in×outP), and Σ loss. The wide
+ * layers' dW (outP > NARROW) go to the batch total at `total` rather than to `sums`, by `wide`:
+ *   WIDE_WRITE (the batch's first block) and WIDE_ADD (the others, in block order): summed by columns
+ *     (outerCols) as each layer's dZ is made, the total's rows written, or added to;
+ *   WIDE_DEFER: not summed here; each layer's lists are transposed into the workspace's columns
+ *     (transposeCols) and kept with dZ_l, for wideSums to add a wave of blocks at once (worker threads).
+ * Both add the same float64 column sums in the same block order, so the totals are the same bits.
+ * A block is one sub-block (SUB = BLOCK), whose columns cover all its samples.
  */
-export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, sums: usize, into: usize): void {
+export const WIDE_WRITE = 1, WIDE_ADD = 2, WIDE_DEFER = 0;
+export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, sums: usize, total: usize, wide: i32): void {
   const L = word(net, N_L);
-  // dW is written by the first sub-block's outerCols (every row); db is summed into, so it starts at 0
+  // db is summed into, so it starts at 0 (a narrow layer's dW too: see below; a wide one's is wideSums's)
   for (let l = 0; l < L; l++) memory.fill(sums + lp(net, l, L_DB), 0, <usize>lw(net, l, L_OUTP) << 3);
   const x = <usize>word(ws, W_X), y = <usize>word(ws, W_Y);
-  const colStart = <usize>word(ws, W_COLSTART), cols = <usize>word(ws, W_COLS), dz64 = <usize>word(ws, W_DZ64), dzList = <usize>word(ws, W_DZLIST), dzStart = <usize>word(ws, W_DZSTART);
+  const colStart = <usize>word(ws, W_COLSTART), dz64 = <usize>word(ws, W_DZ64), dzList = <usize>word(ws, W_DZLIST), dzStart = <usize>word(ws, W_DZSTART);
   let loss: f64 = 0;
   let macs: f64 = 0;
   for (let s0 = 0; s0 < n; s0 += SUB) {
@@ -892,9 +972,12 @@ export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, 
       if (outP > NARROW) {
         // db_l += Σ dZ_l (per unit; fix 1)
         sumRows64(dZ, ns, outP, db);
-        // dW_lᵀ += A_{l−1}ᵀ·dZ_l over A_{l−1}'s nonzeros (the lists of forward, transposed into columns)
-        const S = into ? into + lp(net, l, L_DW) : dW;
-        macs += <f64>outerCols(rows, rs, list, start, ns, dZ, outP, inp, S, colStart, cols, s0 == 0 && !into) * <f64>out;
+        // dW_lᵀ += A_{l−1}ᵀ·dZ_l over A_{l−1}'s lists (from forward) as columns: now, or in wideSums
+        const cs = wp(ws, l, WL_CS), ce = wp(ws, l, WL_CE);
+        const entries = wide == WIDE_DEFER
+          ? transposeCols(rows, rs, list, start, ns, outP, inp, cs, ce)
+          : outerCols(rows, rs, list, start, ns, dZ, outP, inp, total + lp(net, l, L_DW), cs, ce, wide == WIDE_WRITE && s0 == 0);
+        macs += <f64>entries * <f64>out;
       } else {
         // a narrow layer (784-10-10's both, the deep network's last): dZ_l in float64, db_l += Σ dZ_l, and
         // dW_lᵀ += A_{l−1}ᵀ·dZ_l sample by sample over the lists, into rows of at most NARROW sums

@@ -30,8 +30,8 @@ const PAGE = 65536;
 const DESCRIPTOR_FIELDS = [
   'N_L', 'N_SUMS_BYTES', 'N_LOSS', 'N_LAYER0', 'N_STRIDE',
   'L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB',
-  'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_COLS', 'W_DZ64', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
-  'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'CHUNK_ROWS',
+  'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_DZ64', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
+  'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'WL_CS', 'WL_CE', 'CHUNK_ROWS', 'NARROW_UNITS',
 ] as const;
 export type Descriptor = Record<(typeof DESCRIPTOR_FIELDS)[number], number>;
 
@@ -84,7 +84,7 @@ export interface WorkspaceLayout {
   sums: number; // one block's float64 sums
   counter: number; // f64: multiply-adds executed
   /** the intermediates, which only the kernels touch (their addresses go into the descriptor) */
-  parts: { dzList: number; dzStart: number; colStart: number; cols: number; dz64: number; layers: { Z: number; A: number; dZ: number; list: number; start: number }[] };
+  parts: { dzList: number; dzStart: number; colStart: number; dz64: number; layers: { Z: number; A: number; dZ: number; list: number; start: number; cs: number; ce: number }[] };
 }
 
 export interface Layout {
@@ -99,6 +99,12 @@ export interface Layout {
   args: number; // 16 f64: the arguments of the update the worker threads apply (engine.ts writeUpdate)
   gradFloats: number;
   workspaces: WorkspaceLayout[];
+  /** the workspaces' descriptor addresses, one i32 each in order: the table wideSums reads */
+  wsTable: number;
+  /** whether some layer is wide (its dW summed by wideSums, a wave of blocks at a time; assembly/net.ts) */
+  wide: boolean;
+  /** the byte ranges of a block of sums that blockSums writes (all but the wide layers' dW), in order */
+  rest: [number, number][];
   partials: number; // worker threads: `slots` blocks of sums, sumsBytes apart (0 if none)
   slots: number;
   bytes: number; // memory needed
@@ -122,7 +128,7 @@ const MiB = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
 export function planLayout(sizes: readonly number[], workers: number, base: number, opts: { adam: boolean; slots?: number; maxBytes?: number; desc?: Descriptor }): Layout {
   const maxBytes = opts.maxBytes ?? MAX_MEMORY_BYTES;
   const desc = opts.desc ?? builtDescriptorOffsets();
-  const { N_LAYER0, N_STRIDE, W_LAYER0, W_STRIDE, CHUNK_ROWS } = desc;
+  const { N_LAYER0, N_STRIDE, W_LAYER0, W_STRIDE, CHUNK_ROWS, NARROW_UNITS } = desc;
   const L = sizes.length - 1;
   let top = Math.ceil(base / 64) * 64;
   const alloc = (bytes: number): number => {
@@ -176,7 +182,6 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
         dzStart: alloc((SUB + 1) * 4),
         // outerCols's column starts, and spmm's table of where each row's list crosses a chunk of rows
         colStart: alloc(Math.max(maxIn + 1, SUB * (Math.ceil(maxK / CHUNK_ROWS) + 1)) * 4),
-        cols: alloc(SUB * maxIn * 8),
         dz64: alloc(SUB * maxOutP * 8),
         layers: layers.map((g, l) => ({
           Z: alloc(SUB * g.outP * 4),
@@ -184,10 +189,21 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
           dZ: l < L - 1 ? alloc(SUB * g.outP * 4) : 0,
           list: alloc(SUB * g.inP * 4),
           start: alloc((SUB + 1) * 4),
+          // a wide layer's input lists as columns (assembly/net.ts transposeCols), kept for wideSums
+          cs: g.outP > NARROW_UNITS ? alloc((g.in + 1) * 4) : 0,
+          ce: g.outP > NARROW_UNITS ? alloc(SUB * g.in * 8) : 0,
         })),
       },
     });
   }
+  const wsTable = alloc(workers * 4);
+  const wide = layers.some((g) => g.outP > NARROW_UNITS);
+  const rest: [number, number][] = [];
+  for (const g of layers) {
+    if (g.outP <= NARROW_UNITS) rest.push([g.dW, g.dW + g.in * g.outP * 8]);
+    rest.push([g.db, g.db + g.outP * 8]);
+  }
+  rest.push([lossOffset, lossOffset + 16]);
   const slots = opts.slots ?? 0;
   const partials = slots > 0 ? alloc(slots * sumsBytes) : 0;
   const bytes = top;
@@ -196,13 +212,13 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
       `scratch-simd: a [${sizes.join(', ')}] network${workers > 1 ? ` on ${workers} threads` : ''} needs ${MiB(bytes)} of wasm memory, over the bound of ${MiB(maxBytes)}`,
     );
   }
-  return { sizes: [...sizes], desc, layers, net, sumsBytes, lossOffset, total, grads, args, gradFloats, workspaces, partials, slots, bytes, pages: Math.ceil(bytes / PAGE) };
+  return { sizes: [...sizes], desc, layers, net, sumsBytes, lossOffset, total, grads, args, gradFloats, workspaces, wsTable, wide, rest, partials, slots, bytes, pages: Math.ceil(bytes / PAGE) };
 }
 
 /** Writes the net descriptor and every workspace descriptor into memory (an Int32Array over it). */
 export function writeDescriptors(lay: Layout, i32: Int32Array): void {
   const { N_L, N_SUMS_BYTES, N_LOSS, N_LAYER0, N_STRIDE, L_IN, L_OUT, L_INP, L_OUTP, L_WT, L_WR, L_B, L_DW, L_DB, L_MW, L_VW, L_MB, L_VB } = lay.desc;
-  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_COLSTART, W_COLS, W_DZ64, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK } = lay.desc;
+  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_COLSTART, W_DZ64, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK, WL_CS, WL_CE } = lay.desc;
   const L = lay.layers.length;
   const n = lay.net >> 2;
   i32[n + N_L] = L;
@@ -224,6 +240,7 @@ export function writeDescriptors(lay: Layout, i32: Int32Array): void {
     i32[o + L_MB] = g.mb;
     i32[o + L_VB] = g.vb;
   });
+  lay.workspaces.forEach((ws, w) => (i32[(lay.wsTable >> 2) + w] = ws.desc));
   for (const ws of lay.workspaces) {
     const d = ws.desc >> 2;
     i32[d + W_X] = ws.x;
@@ -231,7 +248,6 @@ export function writeDescriptors(lay: Layout, i32: Int32Array): void {
     i32[d + W_DZLIST] = ws.parts.dzList;
     i32[d + W_DZSTART] = ws.parts.dzStart;
     i32[d + W_COLSTART] = ws.parts.colStart;
-    i32[d + W_COLS] = ws.parts.cols;
     i32[d + W_DZ64] = ws.parts.dz64;
     i32[d + W_COUNT] = ws.counter;
     ws.parts.layers.forEach((p, l) => {
@@ -242,6 +258,8 @@ export function writeDescriptors(lay: Layout, i32: Int32Array): void {
       i32[o + WL_LIST] = p.list;
       i32[o + WL_START] = p.start;
       i32[o + WL_MASK] = l < L - 1 ? ws.masks[l] : 0;
+      i32[o + WL_CS] = p.cs;
+      i32[o + WL_CE] = p.ce;
     });
   }
 }

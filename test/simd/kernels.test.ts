@@ -267,7 +267,7 @@ describe('scratch-simd descriptor: one source, assembly/net.ts', () => {
     };
     distinctBelow(['N_L', 'N_SUMS_BYTES', 'N_LOSS'], d.N_LAYER0);
     distinctBelow(['L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB'], d.N_STRIDE);
-    distinctBelow(['W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_COLS', 'W_COUNT'], d.W_LAYER0);
-    distinctBelow(['WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK'], d.W_STRIDE);
+    distinctBelow(['W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_COUNT', 'W_DZ64'], d.W_LAYER0);
+    distinctBelow(['WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'WL_CS', 'WL_CE'], d.W_STRIDE);
   });
 });
