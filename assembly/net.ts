@@ -197,9 +197,36 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
 // ---- out = rows (sparse, through their lists) × M, vectorised over the columns of M ----
 
 /**
- * One tile of V ≤ 8 vectors (4V columns starting at byte `col`) of out[i] = (Σ_t rows[i, k_t]·M[k_t]) + bias
- * over row i's list. M has mq floats per row; out has row stride os bytes. Inlined with a constant V, so
- * the accumulators are locals (registers).
+ * out[i]'s V vectors at o := a0..a7 (the first V of them) + the bias's V vectors at bc (0: no bias): the end
+ * of every spmm tile.
+ */
+@inline function storeTile(V: i32, o: usize, bc: usize, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128): void {
+  if (bc) {
+    a0 = f32x4.add(a0, v128.load(bc));
+    if (V > 1) a1 = f32x4.add(a1, v128.load(bc, 16));
+    if (V > 2) a2 = f32x4.add(a2, v128.load(bc, 32));
+    if (V > 3) a3 = f32x4.add(a3, v128.load(bc, 48));
+    if (V > 4) a4 = f32x4.add(a4, v128.load(bc, 64));
+    if (V > 5) a5 = f32x4.add(a5, v128.load(bc, 80));
+    if (V > 6) a6 = f32x4.add(a6, v128.load(bc, 96));
+    if (V > 7) a7 = f32x4.add(a7, v128.load(bc, 112));
+  }
+  v128.store(o, a0);
+  if (V > 1) v128.store(o, a1, 16);
+  if (V > 2) v128.store(o, a2, 32);
+  if (V > 3) v128.store(o, a3, 48);
+  if (V > 4) v128.store(o, a4, 64);
+  if (V > 5) v128.store(o, a5, 80);
+  if (V > 6) v128.store(o, a6, 96);
+  if (V > 7) v128.store(o, a7, 112);
+}
+
+/**
+ * One narrow tile, V ≤ 4 vectors (4V columns starting at byte `col`), of out[i] = (Σ_t rows[i, k_t]·M[k_t])
+ * + bias over row i's whole list, two entries per iteration into two sets of accumulators (a0..a3 even
+ * entries, a4..a7 odd ones), which halves the chain of dependent adds; the sets are added at the end.
+ * (Wider tiles have enough independent accumulators: spmmChunk, one term at a time.) M has mq floats per
+ * row; out has row stride os bytes. Inlined with a constant V, so the accumulators are locals (registers).
  */
 @inline function spmmTile(V: i32, rows: usize, rs: usize, idx: usize, start: usize, n: i32, M: usize, mq: usize, col: usize, bias: usize, out: usize, os: usize): void {
   const Mc = M + col;
@@ -209,70 +236,33 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
     const row = rows + <usize>i * rs;
     const e = load<i32>(start + (<usize>i << 2), 4);
     let t = load<i32>(start + (<usize>i << 2));
-    if (V <= 4) {
-      // two entries per iteration into two sets of accumulators (a0..a3 even entries, a4..a7 odd ones),
-      // which halves the chain of dependent adds; the sets are added at the end
-      for (; t + 1 < e; t += 2) {
-        const o0 = <usize>load<i32>(idx + (<usize>t << 2)), o1 = <usize>load<i32>(idx + (<usize>t << 2), 4);
-        const v = v128.load32_splat(row + o0), u = v128.load32_splat(row + o1);
-        const w = Mc + o0 * mq, x = Mc + o1 * mq;
-        a0 = madd(v, v128.load(w), a0);
-        a4 = madd(u, v128.load(x), a4);
-        if (V > 1) a1 = madd(v, v128.load(w, 16), a1);
-        if (V > 1) a5 = madd(u, v128.load(x, 16), a5);
-        if (V > 2) a2 = madd(v, v128.load(w, 32), a2);
-        if (V > 2) a6 = madd(u, v128.load(x, 32), a6);
-        if (V > 3) a3 = madd(v, v128.load(w, 48), a3);
-        if (V > 3) a7 = madd(u, v128.load(x, 48), a7);
-      }
-      if (t < e) {
-        const o0 = <usize>load<i32>(idx + (<usize>t << 2));
-        const v = v128.load32_splat(row + o0);
-        const w = Mc + o0 * mq;
-        a0 = madd(v, v128.load(w), a0);
-        if (V > 1) a1 = madd(v, v128.load(w, 16), a1);
-        if (V > 2) a2 = madd(v, v128.load(w, 32), a2);
-        if (V > 3) a3 = madd(v, v128.load(w, 48), a3);
-      }
-      a0 = f32x4.add(a0, a4);
-      if (V > 1) a1 = f32x4.add(a1, a5);
-      if (V > 2) a2 = f32x4.add(a2, a6);
-      if (V > 3) a3 = f32x4.add(a3, a7);
-    } else {
-      for (; t < e; t++) {
-        const off = <usize>load<i32>(idx + (<usize>t << 2));
-        const v = v128.load32_splat(row + off);
-        const w = Mc + off * mq;
-        a0 = madd(v, v128.load(w), a0);
-        a1 = madd(v, v128.load(w, 16), a1);
-        a2 = madd(v, v128.load(w, 32), a2);
-        a3 = madd(v, v128.load(w, 48), a3);
-        a4 = madd(v, v128.load(w, 64), a4);
-        if (V > 5) a5 = madd(v, v128.load(w, 80), a5);
-        if (V > 6) a6 = madd(v, v128.load(w, 96), a6);
-        if (V > 7) a7 = madd(v, v128.load(w, 112), a7);
-      }
+    for (; t + 1 < e; t += 2) {
+      const o0 = <usize>load<i32>(idx + (<usize>t << 2)), o1 = <usize>load<i32>(idx + (<usize>t << 2), 4);
+      const v = v128.load32_splat(row + o0), u = v128.load32_splat(row + o1);
+      const w = Mc + o0 * mq, x = Mc + o1 * mq;
+      a0 = madd(v, v128.load(w), a0);
+      a4 = madd(u, v128.load(x), a4);
+      if (V > 1) a1 = madd(v, v128.load(w, 16), a1);
+      if (V > 1) a5 = madd(u, v128.load(x, 16), a5);
+      if (V > 2) a2 = madd(v, v128.load(w, 32), a2);
+      if (V > 2) a6 = madd(u, v128.load(x, 32), a6);
+      if (V > 3) a3 = madd(v, v128.load(w, 48), a3);
+      if (V > 3) a7 = madd(u, v128.load(x, 48), a7);
     }
-    if (bias) {
-      const bc = bias + col;
-      a0 = f32x4.add(a0, v128.load(bc));
-      if (V > 1) a1 = f32x4.add(a1, v128.load(bc, 16));
-      if (V > 2) a2 = f32x4.add(a2, v128.load(bc, 32));
-      if (V > 3) a3 = f32x4.add(a3, v128.load(bc, 48));
-      if (V > 4) a4 = f32x4.add(a4, v128.load(bc, 64));
-      if (V > 5) a5 = f32x4.add(a5, v128.load(bc, 80));
-      if (V > 6) a6 = f32x4.add(a6, v128.load(bc, 96));
-      if (V > 7) a7 = f32x4.add(a7, v128.load(bc, 112));
+    if (t < e) {
+      const o0 = <usize>load<i32>(idx + (<usize>t << 2));
+      const v = v128.load32_splat(row + o0);
+      const w = Mc + o0 * mq;
+      a0 = madd(v, v128.load(w), a0);
+      if (V > 1) a1 = madd(v, v128.load(w, 16), a1);
+      if (V > 2) a2 = madd(v, v128.load(w, 32), a2);
+      if (V > 3) a3 = madd(v, v128.load(w, 48), a3);
     }
-    const o = out + <usize>i * os + col;
-    v128.store(o, a0);
-    if (V > 1) v128.store(o, a1, 16);
-    if (V > 2) v128.store(o, a2, 32);
-    if (V > 3) v128.store(o, a3, 48);
-    if (V > 4) v128.store(o, a4, 64);
-    if (V > 5) v128.store(o, a5, 80);
-    if (V > 6) v128.store(o, a6, 96);
-    if (V > 7) v128.store(o, a7, 112);
+    a0 = f32x4.add(a0, a4);
+    if (V > 1) a1 = f32x4.add(a1, a5);
+    if (V > 2) a2 = f32x4.add(a2, a6);
+    if (V > 3) a3 = f32x4.add(a3, a7);
+    storeTile(V, out + <usize>i * os + col, bias ? bias + col : 0, a0, a1, a2, a3, a4, a5, a6, a7);
   }
 }
 
@@ -281,7 +271,8 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
  * rows[i, k_t]·M[k_t] over row i's entries [cst[i·cq], cst[i·cq + 1]) (the chunk's part of its list), one
  * term at a time into each accumulator, the accumulators starting from +0 (`first` chunk) or from what the
  * previous chunk stored; the `last` chunk adds the bias. So every output is the same float32 sequence of
- * additions as without chunks: the list's terms in order, then the bias.
+ * additions as without chunks: the list's terms in order, then the bias. Also the whole-list tile of more
+ * than 4 vectors (one chunk: cst = the lists' starts, cq = 1).
  */
 @inline function spmmChunk(V: i32, rows: usize, rs: usize, idx: usize, cst: usize, cq: usize, n: i32, M: usize, mq: usize, col: usize, bias: usize, out: usize, os: usize, first: bool, last: bool): void {
   const Mc = M + col;
@@ -312,25 +303,7 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
       if (V > 6) a6 = madd(v, v128.load(w, 96), a6);
       if (V > 7) a7 = madd(v, v128.load(w, 112), a7);
     }
-    if (last && bias) {
-      const bc = bias + col;
-      a0 = f32x4.add(a0, v128.load(bc));
-      if (V > 1) a1 = f32x4.add(a1, v128.load(bc, 16));
-      if (V > 2) a2 = f32x4.add(a2, v128.load(bc, 32));
-      if (V > 3) a3 = f32x4.add(a3, v128.load(bc, 48));
-      if (V > 4) a4 = f32x4.add(a4, v128.load(bc, 64));
-      if (V > 5) a5 = f32x4.add(a5, v128.load(bc, 80));
-      if (V > 6) a6 = f32x4.add(a6, v128.load(bc, 96));
-      if (V > 7) a7 = f32x4.add(a7, v128.load(bc, 112));
-    }
-    v128.store(o, a0);
-    if (V > 1) v128.store(o, a1, 16);
-    if (V > 2) v128.store(o, a2, 32);
-    if (V > 3) v128.store(o, a3, 48);
-    if (V > 4) v128.store(o, a4, 64);
-    if (V > 5) v128.store(o, a5, 80);
-    if (V > 6) v128.store(o, a6, 96);
-    if (V > 7) v128.store(o, a7, 112);
+    storeTile(V, o, last && bias ? bias + col : 0, a0, a1, a2, a3, a4, a5, a6, a7);
   }
 }
 
@@ -382,16 +355,20 @@ export function spmm(rows: usize, rs: usize, idx: usize, start: usize, n: i32, M
   let col: usize = 0;
   for (let tl = tiles; tl > 0; tl--) {
     const V = (left + tl - 1) / tl;
-    if (chunks == 1) {
+    if (chunks == 1 && V <= 4) {
       switch (V) {
-        case 8: spmmTile(8, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
-        case 7: spmmTile(7, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
-        case 6: spmmTile(6, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
-        case 5: spmmTile(5, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
         case 4: spmmTile(4, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
         case 3: spmmTile(3, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
         case 2: spmmTile(2, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
         default: spmmTile(1, rows, rs, idx, start, n, M, mq, col, bias, out, os); break;
+      }
+    } else if (chunks == 1) {
+      // one term at a time over the whole lists: the lists' starts are the chunk table (constants, folded)
+      switch (V) {
+        case 8: spmmChunk(8, rows, rs, idx, start, 1, n, M, mq, col, bias, out, os, true, true); break;
+        case 7: spmmChunk(7, rows, rs, idx, start, 1, n, M, mq, col, bias, out, os, true, true); break;
+        case 6: spmmChunk(6, rows, rs, idx, start, 1, n, M, mq, col, bias, out, os, true, true); break;
+        default: spmmChunk(5, rows, rs, idx, start, 1, n, M, mq, col, bias, out, os, true, true); break;
       }
     } else {
       const cq = <usize>chunks + 1;
@@ -462,6 +439,20 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
   if (V > 5) add64(Sk + 160, a5, first);
   if (V > 6) add64(Sk + 192, a6, first);
   if (V > 7) add64(Sk + 224, a7, first);
+}
+
+/** colTile for a tile width known only at run time (1..8): one switch, each case inlined with its constant. */
+@inline function colTiles(V: i32, ce: usize, from: i32, to: i32, dzc: usize, Sk: usize, first: bool): void {
+  switch (V) {
+    case 8: colTile(8, ce, from, to, dzc, Sk, first); break;
+    case 7: colTile(7, ce, from, to, dzc, Sk, first); break;
+    case 6: colTile(6, ce, from, to, dzc, Sk, first); break;
+    case 5: colTile(5, ce, from, to, dzc, Sk, first); break;
+    case 4: colTile(4, ce, from, to, dzc, Sk, first); break;
+    case 3: colTile(3, ce, from, to, dzc, Sk, first); break;
+    case 2: colTile(2, ce, from, to, dzc, Sk, first); break;
+    default: colTile(1, ce, from, to, dzc, Sk, first); break;
+  }
 }
 
 /** V vectors' worth of float64 lanes (8V floats) at Sk set to +0 (an input with no entries in a first pass). */
@@ -544,16 +535,7 @@ export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i
       const to = load<i32>(cs + (<usize>q << 2));
       const Sk = S + <usize>q * sq + (col << 1);
       if (to > from) {
-        switch (V) {
-          case 8: colTile(8, ce, from, to, dzc, Sk, first); break;
-          case 7: colTile(7, ce, from, to, dzc, Sk, first); break;
-          case 6: colTile(6, ce, from, to, dzc, Sk, first); break;
-          case 5: colTile(5, ce, from, to, dzc, Sk, first); break;
-          case 4: colTile(4, ce, from, to, dzc, Sk, first); break;
-          case 3: colTile(3, ce, from, to, dzc, Sk, first); break;
-          case 2: colTile(2, ce, from, to, dzc, Sk, first); break;
-          default: colTile(1, ce, from, to, dzc, Sk, first); break;
-        }
+        colTiles(V, ce, from, to, dzc, Sk, first);
       } else if (first) {
         zeroTile(V, Sk);
       }
@@ -611,16 +593,7 @@ export function wideSums(net: usize, wsTable: usize, count: i32, part: i32, part
           const from = q == 0 ? 0 : load<i32>(cs + (<usize>(q - 1) << 2)), to = load<i32>(cs + (<usize>q << 2));
           if (to <= from) continue;
           const dzc = wp(ws, l, WL_DZ) + col;
-          switch (V) {
-            case 8: colTile(8, ce, from, to, dzc, Sk, fresh); break;
-            case 7: colTile(7, ce, from, to, dzc, Sk, fresh); break;
-            case 6: colTile(6, ce, from, to, dzc, Sk, fresh); break;
-            case 5: colTile(5, ce, from, to, dzc, Sk, fresh); break;
-            case 4: colTile(4, ce, from, to, dzc, Sk, fresh); break;
-            case 3: colTile(3, ce, from, to, dzc, Sk, fresh); break;
-            case 2: colTile(2, ce, from, to, dzc, Sk, fresh); break;
-            default: colTile(1, ce, from, to, dzc, Sk, fresh); break;
-          }
+          colTiles(V, ce, from, to, dzc, Sk, fresh);
           fresh = false;
         }
         if (fresh) zeroTile(V, Sk); // no block has entries for k: +0, as writing an empty sum would

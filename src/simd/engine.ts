@@ -77,9 +77,7 @@ export function createEngine(sizes: readonly number[], o: EngineOptions): Engine
   const mod = loadModule(o.shared ? 'shared' : 'plain', o.validate);
   // the static data of the module ends below this; a throwaway one-page memory tells where
   const probe = instantiate(mod, new WebAssembly.Memory(o.shared ? { initial: 1, maximum: 1, shared: true } : { initial: 1, maximum: 1 }));
-  const desc = readDescriptor(probe as unknown as Record<string, unknown>);
-  const plan = (workspaces: number) => planLayout(sizes, workspaces, probe.heapBase(), { adam: o.adam, slots: o.slots, desc });
-  const layout = plan(o.workspaces);
+  const layout = planLayout(sizes, o.workspaces, probe.heapBase(), { adam: o.adam, slots: o.slots, desc: readDescriptor(probe as unknown as Record<string, unknown>) });
   const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages, ...(o.shared ? { shared: true } : {}) });
   const k = instantiate(mod, memory);
   const v = views(memory);
