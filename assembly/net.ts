@@ -920,7 +920,7 @@ function forward(net: usize, ws: usize, x: usize, n: i32, act: i32, masked: i32,
  * Both add the same float64 column sums in the same block order, so the totals are the same bits.
  * A block is one sub-block (SUB = BLOCK), whose columns cover all its samples.
  */
-export const WIDE_WRITE = 1, WIDE_ADD = 2, WIDE_DEFER = 0;
+export const WIDE_WRITE = 1, WIDE_ADD = 2, WIDE_DEFER = 0; // (read by src/simd/layout.ts, like the descriptor offsets)
 export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, sums: usize, total: usize, wide: i32): void {
   const L = word(net, N_L);
   // db is summed into, so it starts at 0 (a narrow layer's dW too: see below; a wide one's is wideSums's)
@@ -997,33 +997,10 @@ export function predict(net: usize, ws: usize, n: i32, act: i32, out: usize): vo
 }
 
 /**
- * dst += src for the sums blockSums leaves in `src` when it adds the wide layers' dW to a total itself
- * (`into`): every layer's db, the narrow layers' dW, and the loss.
- */
-export function foldRest(net: usize, dst: usize, src: usize): void {
-  const L = word(net, N_L);
-  for (let l = 0; l < L; l++) {
-    const outP = lw(net, l, L_OUTP);
-    const db = <usize>lw(net, l, L_DB);
-    addRange(dst, src, db, db + (<usize>outP << 3));
-    if (outP <= NARROW) {
-      const dW = <usize>lw(net, l, L_DW);
-      addRange(dst, src, dW, dW + (<usize>(lw(net, l, L_IN) * outP) << 3));
-    }
-  }
-  const loss = <usize>word(net, N_LOSS);
-  addRange(dst, src, loss, loss + 16);
-}
-
-@inline function addRange(dst: usize, src: usize, lo: usize, hi: usize): void {
-  for (let o = lo; o < hi; o += 16) v128.store(dst + o, f64x2.add(v128.load(dst + o), v128.load(src + o)));
-}
-
-/**
  * dst += the blocks at src, src + stride, … (`count` of them, block order), restricted to the bytes [lo, hi)
  * of the sums (multiples of 16): worker threads split the elements between them, and each element gets
- * exactly the additions, in the same order, that the calling thread makes (blockSums's `into`, then
- * foldRest, block after block).
+ * exactly the additions, in the same order, that the calling thread makes (blockSums's WIDE_ADD, then
+ * this with count 1 over the rest of the sums, block after block).
  */
 export function foldSlots(dst: usize, src: usize, stride: usize, count: i32, lo: usize, hi: usize): void {
   for (let o = lo; o < hi; o += 16) {

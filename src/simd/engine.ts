@@ -4,7 +4,7 @@
  * streams batches through it block by block.
  *
  * One step on the calling thread is one `set` per array per block of SIMD_BLOCK samples (images, labels, each
- * dropout mask) into the workspace, one wasm call per block (blockSums; plus foldRest above one block) and
+ * dropout mask) into the workspace, one wasm call per block (blockSums; plus foldSlots of the rest above one block) and
  * one for the update: nothing per sample runs in JavaScript.
  */
 import { ACTIVATIONS, INPUT, type Activation, type Batch } from '../core/types.ts';
@@ -19,7 +19,6 @@ export interface Kernels {
   blockSums(net: number, ws: number, n: number, act: number, masked: number, sums: number, total: number, wide: number): void;
   wideSums(net: number, wsTable: number, count: number, part: number, parts: number, total: number, first: number): void;
   predict(net: number, ws: number, n: number, act: number, out: number): void;
-  foldRest(net: number, dst: number, src: number): void;
   foldSlots(dst: number, src: number, stride: number, count: number, lo: number, hi: number): void;
   paramsChanged(net: number): void;
   sgd(net: number, sums: number, m: number, lr: number, lo: number, hi: number): void;
@@ -103,14 +102,11 @@ export function stage(e: Engine, ws: WorkspaceLayout, x: Float32Array, y: Uint8A
   }
 }
 
-/** blockSums's modes for the wide layers' dW (assembly/net.ts) */
-export const WIDE_DEFER = 0, WIDE_WRITE = 1, WIDE_ADD = 2;
-
 /**
  * The float64 gradient sums of a whole batch at layout.total, on the calling thread (workspace 0), block
  * by block, each block's sums from zero (the batch's first block's straight into the total), added to the
  * total in block order: the wide layers' dW by blockSums itself as it makes them (measured: 8–9% faster
- * on the deep step than writing each block's sums and adding them after), the rest by foldRest. The
+ * on the deep step than writing each block's sums and adding them after), the rest (layout.rest) by foldSlots. The
  * worker threads make the same additions in the same order (threads.ts), so the same bits.
  */
 export function batchSums(e: Engine, batch: Batch, act: Activation, masks: Float32Array[] | undefined): void {
@@ -118,14 +114,14 @@ export function batchSums(e: Engine, batch: Batch, act: Activation, masks: Float
   const ws = e.layout.workspaces[0];
   const a = actCode(act);
   const masked = masks ? 1 : 0;
-  const { net, total } = e.layout;
+  const { net, total, rest, desc } = e.layout;
   for (let i0 = 0; i0 < m; i0 += SIMD_BLOCK) {
     const n = Math.min(SIMD_BLOCK, m - i0);
     stage(e, ws, batch.x, batch.y, i0, n, masks);
-    if (i0 === 0) e.k.blockSums(net, ws.desc, n, a, masked, total, total, WIDE_WRITE);
+    if (i0 === 0) e.k.blockSums(net, ws.desc, n, a, masked, total, total, desc.WIDE_WRITE);
     else {
-      e.k.blockSums(net, ws.desc, n, a, masked, ws.sums, total, WIDE_ADD);
-      e.k.foldRest(net, total, ws.sums);
+      e.k.blockSums(net, ws.desc, n, a, masked, ws.sums, total, desc.WIDE_ADD);
+      for (const [lo, hi] of rest) e.k.foldSlots(total, ws.sums, 0, 1, lo, hi);
     }
   }
 }

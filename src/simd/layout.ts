@@ -32,6 +32,7 @@ const DESCRIPTOR_FIELDS = [
   'L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB',
   'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_DZ64', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
   'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'WL_CS', 'WL_CE', 'CHUNK_ROWS', 'NARROW_UNITS',
+  'WIDE_WRITE', 'WIDE_ADD', 'WIDE_DEFER',
 ] as const;
 export type Descriptor = Record<(typeof DESCRIPTOR_FIELDS)[number], number>;
 
@@ -103,7 +104,7 @@ export interface Layout {
   wsTable: number;
   /** whether some layer is wide (its dW summed by wideSums, a wave of blocks at a time; assembly/net.ts) */
   wide: boolean;
-  /** the byte ranges of a block of sums that blockSums writes (all but the wide layers' dW), in order */
+  /** the byte ranges of a block of sums that blockSums writes (all but the wide layers' dW), in order, adjacent ones merged */
   rest: [number, number][];
   partials: number; // worker threads: `slots` blocks of sums, sumsBytes apart (0 if none)
   slots: number;
@@ -199,11 +200,16 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
   const wsTable = alloc(workers * 4);
   const wide = layers.some((g) => g.outP > NARROW_UNITS);
   const rest: [number, number][] = [];
+  const keep = (lo: number, hi: number) => {
+    const last = rest[rest.length - 1];
+    if (last && last[1] === lo) last[1] = hi;
+    else rest.push([lo, hi]);
+  };
   for (const g of layers) {
-    if (g.outP <= NARROW_UNITS) rest.push([g.dW, g.dW + g.in * g.outP * 8]);
-    rest.push([g.db, g.db + g.outP * 8]);
+    if (g.outP <= NARROW_UNITS) keep(g.dW, g.dW + g.in * g.outP * 8);
+    keep(g.db, g.db + g.outP * 8);
   }
-  rest.push([lossOffset, lossOffset + 16]);
+  keep(lossOffset, lossOffset + 16);
   const slots = opts.slots ?? 0;
   const partials = slots > 0 ? alloc(slots * sumsBytes) : 0;
   const bytes = top;

@@ -27,7 +27,7 @@
  */
 import { serveJobs, startPool } from '../core/pool.ts';
 import { ACTIVATIONS, INPUT, hiddenOf, type Activation, type Batch } from '../core/types.ts';
-import { applyWritten, WIDE_ADD, WIDE_DEFER, WIDE_WRITE, createEngine, instantiate, loadModule, stage, views, writeUpdate, type Engine, type Update, type Validate } from './engine.ts';
+import { applyWritten, createEngine, instantiate, loadModule, stage, views, writeUpdate, type Engine, type Update, type Validate } from './engine.ts';
 import { SIMD_BLOCK, MAX_MEMORY_BYTES, sumsBytesOf, type Layout } from './layout.ts';
 
 const KIND = 'mnist-duel-simd-worker';
@@ -129,10 +129,10 @@ serveJobs<Shared>(KIND, (ctx) => {
     }
     const masked = masks ? 1 : 0;
     const nb = Math.ceil(m / SIMD_BLOCK);
-    const { slots, partials, sumsBytes, wide, wsTable, rest } = layout;
+    const { slots, partials, sumsBytes, wide, wsTable, rest, desc } = layout;
     if (nb === 1) {
       stage(e, ws, x, y, 0, m, masks);
-      k.blockSums(net, ws.desc, m, act, masked, total, total, WIDE_WRITE);
+      k.blockSums(net, ws.desc, m, act, masked, total, total, desc.WIDE_WRITE);
       applyWritten(e, job[UPD], m, 0, sumsBytes);
       return;
     }
@@ -141,16 +141,15 @@ serveJobs<Shared>(KIND, (ctx) => {
     const units = sumsBytes >> 5;
     const elo = Math.floor((id * units) / N) << 5, ehi = id === N - 1 ? sumsBytes : Math.floor(((id + 1) * units) / N) << 5;
     if (wide) {
-      // waves of N blocks, block w0 + id on this worker (the calling thread's waves, with N workspaces):
-      // after a barrier, every worker adds its part of the wave's wide-layer dW columns to the total
+      // waves of N blocks, block w0 + id on this worker; after a barrier, every worker adds its part of the wave's wide-layer dW columns to the total
       // (wideSums: a part of the inputs k, all blocks, in block order) and its share of the rest of the
       // wave's slots (foldSlots over the non-wide ranges); a second barrier before the workspaces are reused
       for (let w0 = 0; w0 < nb; w0 += N) {
         const count = Math.min(N, nb - w0);
         if (id < count) {
-          const b = w0 + id, i0 = b * SIMD_BLOCK;
-          stage(e, ws, x, y, i0, Math.min(SIMD_BLOCK, m - i0), masks);
-          k.blockSums(net, ws.desc, Math.min(SIMD_BLOCK, m - i0), act, masked, b === 0 ? total : partials + id * sumsBytes, total, WIDE_DEFER);
+          const b = w0 + id, i0 = b * SIMD_BLOCK, n = Math.min(SIMD_BLOCK, m - i0);
+          stage(e, ws, x, y, i0, n, masks);
+          k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + id * sumsBytes, total, desc.WIDE_DEFER);
         }
         ctx.barrier(); // every block of the wave is done
         k.wideSums(net, wsTable, count, id, N, total, w0 === 0 ? 1 : 0);
@@ -169,7 +168,7 @@ serveJobs<Shared>(KIND, (ctx) => {
           const i0 = b * SIMD_BLOCK, n = Math.min(SIMD_BLOCK, m - i0);
           stage(e, ws, x, y, i0, n, masks);
           // the batch's first block goes straight into the total (what the calling thread does too)
-          k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + (b - w0) * sumsBytes, total, WIDE_DEFER); // no wide layers
+          k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + (b - w0) * sumsBytes, total, desc.WIDE_DEFER); // (no wide layers here)
         }
         ctx.barrier(); // every block of the wave is in its slot
         const skip = w0 === 0 ? 1 : 0; // the batch's first block is in the total already, not in slot 0
