@@ -197,10 +197,10 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
 // ---- out = rows (sparse, through their lists) × M, vectorised over the columns of M ----
 
 /**
- * out[i]'s V vectors at o := a0..a7 (the first V of them) + the bias's V vectors at bc (0: no bias): the end
+ * out[i]'s V vectors at o := a0..a6 (the first V of them) + the bias's V vectors at bc (0: no bias): the end
  * of every spmm tile.
  */
-@inline function storeTile(V: i32, o: usize, bc: usize, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128): void {
+@inline function storeTile(V: i32, o: usize, bc: usize, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128): void {
   if (bc) {
     a0 = f32x4.add(a0, v128.load(bc));
     if (V > 1) a1 = f32x4.add(a1, v128.load(bc, 16));
@@ -209,7 +209,6 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
     if (V > 4) a4 = f32x4.add(a4, v128.load(bc, 64));
     if (V > 5) a5 = f32x4.add(a5, v128.load(bc, 80));
     if (V > 6) a6 = f32x4.add(a6, v128.load(bc, 96));
-    if (V > 7) a7 = f32x4.add(a7, v128.load(bc, 112));
   }
   v128.store(o, a0);
   if (V > 1) v128.store(o, a1, 16);
@@ -218,7 +217,6 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
   if (V > 4) v128.store(o, a4, 64);
   if (V > 5) v128.store(o, a5, 80);
   if (V > 6) v128.store(o, a6, 96);
-  if (V > 7) v128.store(o, a7, 112);
 }
 
 /**
@@ -262,12 +260,12 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
     if (V > 1) a1 = f32x4.add(a1, a5);
     if (V > 2) a2 = f32x4.add(a2, a6);
     if (V > 3) a3 = f32x4.add(a3, a7);
-    storeTile(V, out + <usize>i * os + col, bias ? bias + col : 0, a0, a1, a2, a3, a4, a5, a6, a7);
+    storeTile(V, out + <usize>i * os + col, bias ? bias + col : 0, a0, a1, a2, a3, a4, a5, a6);
   }
 }
 
 /**
- * One tile of V ≤ 8 vectors over one chunk of M's rows: out[i] (4V columns from byte `col`) += Σ_t
+ * One tile of V ≤ MAX_V vectors over one chunk of M's rows: out[i] (4V columns from byte `col`) += Σ_t
  * rows[i, k_t]·M[k_t] over row i's entries [cst[i·cq], cst[i·cq + 1]) (the chunk's part of its list), one
  * term at a time into each accumulator, the accumulators starting from +0 (`first` chunk) or from what the
  * previous chunk stored; the `last` chunk adds the bias. So every output is the same float32 sequence of
@@ -286,7 +284,6 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
     let a4 = V > 4 && !first ? v128.load(o, 64) : z;
     let a5 = V > 5 && !first ? v128.load(o, 80) : z;
     let a6 = V > 6 && !first ? v128.load(o, 96) : z;
-    let a7 = V > 7 && !first ? v128.load(o, 112) : z;
     const row = rows + <usize>i * rs;
     const c = cst + ((<usize>i * cq) << 2);
     const e = load<i32>(c, 4);
@@ -301,9 +298,8 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
       if (V > 4) a4 = madd(v, v128.load(w, 64), a4);
       if (V > 5) a5 = madd(v, v128.load(w, 80), a5);
       if (V > 6) a6 = madd(v, v128.load(w, 96), a6);
-      if (V > 7) a7 = madd(v, v128.load(w, 112), a7);
     }
-    storeTile(V, o, last && bias ? bias + col : 0, a0, a1, a2, a3, a4, a5, a6, a7);
+    storeTile(V, o, last && bias ? bias + col : 0, a0, a1, a2, a3, a4, a5, a6);
   }
 }
 
@@ -313,24 +309,33 @@ export function scanRowsNaive(rows: usize, rs: usize, wP: i32, n: i32, idx: usiz
  * all of them, a 100 KB slice, runs 1.5× slower than one of 3 vectors, whose slice fits).
  */
 const L1_TILE_BYTES: i32 = 40 * 1024;
-/** The fewest rows of M a chunk has (a tile of 8 vectors); spmm's chunk table then has ⌈K/CHUNK_ROWS⌉ + 1 words per row. */
-export const CHUNK_ROWS: i32 = L1_TILE_BYTES / 128;
+/**
+ * The widest tile, in vectors, of spmm and of the dW column sums (colTile). V8 gives WebAssembly SIMD 15
+ * vector registers on x64 (xmm0–xmm14), and it loads all of a term's V vectors of the matrix before their
+ * multiply-adds, so a tile holds V accumulators, V loaded vectors and the broadcast value: 2V + 1 ≤ 15.
+ * Tiles of 8 spilled an accumulator and a loaded vector to the stack on every term (seen in the machine
+ * code V8 emits); tiles of at most 7 made the deep step 1.26–1.34× faster, and 6 was slower than 7
+ * (measured in one process, interleaved).
+ */
+const MAX_V: i32 = 7;
+/** The fewest rows of M a chunk has (a tile of MAX_V vectors); spmm's chunk table then has ⌈K/CHUNK_ROWS⌉ + 1 words per row. */
+export const CHUNK_ROWS: i32 = L1_TILE_BYTES / (MAX_V << 4);
 
 /**
  * out (n×wP, row stride 4·wP) = rows·M + bias over the lists: M is K×wP (wP a multiple of 4), bias wP
- * floats or 0 for none. Tiles of up to 8 vectors of columns, as even as can be (the accumulators of a tile
- * are registers); each tile's slice of M is reused by all n rows while it is in the L1 cache. Where the
+ * floats or 0 for none. Tiles of up to MAX_V vectors of columns, as even as can be (the accumulators of a
+ * tile are registers); each tile's slice of M is reused by all n rows while it is in the L1 cache. Where the
  * slice of all K rows would not fit (L1_TILE_BYTES), the rows are cut into chunks whose slices do, each
  * row's list is cut at the chunk boundaries once (a table at `cst`, n·(chunks + 1) words), and a tile's
  * partial sums pass from chunk to chunk through `out`: the deep network's first layer (784 rows, 100
- * vectors) runs in tiles of 8 vectors over 3 chunks rather than tiles of 3 over all 784 rows, which loads
- * an entry's index and value once per 8 multiply-adds instead of once per 3.
+ * vectors) runs in tiles of 7 vectors over 3 chunks rather than tiles of 3 over all 784 rows, which loads
+ * an entry's index and value once per 7 multiply-adds instead of once per 3.
  */
 export function spmm(rows: usize, rs: usize, idx: usize, start: usize, n: i32, M: usize, K: i32, wP: i32, bias: usize, out: usize, cst: usize): void {
   const mq = <usize>wP;
   const os = <usize>wP << 2;
   const vecs = wP >> 2;
-  const tiles = (vecs + 7) >> 3;
+  const tiles = (vecs + MAX_V - 1) / MAX_V;
   const widest = (vecs + tiles - 1) / tiles;
   const chunkRows = max(1, L1_TILE_BYTES / (widest << 4));
   const chunks = (K + chunkRows - 1) / chunkRows;
@@ -365,7 +370,6 @@ export function spmm(rows: usize, rs: usize, idx: usize, start: usize, n: i32, M
     } else if (chunks == 1) {
       // one term at a time over the whole lists: the lists' starts are the chunk table (constants, folded)
       switch (V) {
-        case 8: spmmChunk(8, rows, rs, idx, start, 1, n, M, mq, col, bias, out, os, true, true); break;
         case 7: spmmChunk(7, rows, rs, idx, start, 1, n, M, mq, col, bias, out, os, true, true); break;
         case 6: spmmChunk(6, rows, rs, idx, start, 1, n, M, mq, col, bias, out, os, true, true); break;
         default: spmmChunk(5, rows, rs, idx, start, 1, n, M, mq, col, bias, out, os, true, true); break;
@@ -376,7 +380,6 @@ export function spmm(rows: usize, rs: usize, idx: usize, start: usize, n: i32, M
         const c = cst + (<usize>q << 2);
         const first = q == 0, last = q == chunks - 1;
         switch (V) {
-          case 8: spmmChunk(8, rows, rs, idx, c, cq, n, M, mq, col, bias, out, os, first, last); break;
           case 7: spmmChunk(7, rows, rs, idx, c, cq, n, M, mq, col, bias, out, os, first, last); break;
           case 6: spmmChunk(6, rows, rs, idx, c, cq, n, M, mq, col, bias, out, os, first, last); break;
           case 5: spmmChunk(5, rows, rs, idx, c, cq, n, M, mq, col, bias, out, os, first, last); break;
@@ -411,13 +414,13 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
 // ---- dWᵀ sums: S[k] += Σ_i rows[i, k]·dZ[i] over the columns of the lists ----
 
 /**
- * One tile of V ≤ 8 vectors (4V units from byte `col` of a dZ row) of one input k: the float32 sum
+ * One tile of V ≤ MAX_V vectors (4V units from byte `col` of a dZ row) of one input k: the float32 sum
  * acc = Σ_e value_e·dZ[row_e] over k's column entries [from, to) (samples ascending), kept in registers,
  * then added to S[k]'s float64 lanes (Sk: S's row k plus 2·col).
  */
 @inline function colTile(V: i32, ce: usize, from: i32, to: i32, dzc: usize, Sk: usize, first: bool): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0);
   for (let e = from; e < to; e++) {
     const p = ce + (<usize>e << 3);
     const d = dzc + <usize>load<i32>(p);
@@ -429,7 +432,6 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
     if (V > 4) a4 = madd(v, v128.load(d, 64), a4);
     if (V > 5) a5 = madd(v, v128.load(d, 80), a5);
     if (V > 6) a6 = madd(v, v128.load(d, 96), a6);
-    if (V > 7) a7 = madd(v, v128.load(d, 112), a7);
   }
   add64(Sk, a0, first);
   if (V > 1) add64(Sk + 32, a1, first);
@@ -438,13 +440,11 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
   if (V > 4) add64(Sk + 128, a4, first);
   if (V > 5) add64(Sk + 160, a5, first);
   if (V > 6) add64(Sk + 192, a6, first);
-  if (V > 7) add64(Sk + 224, a7, first);
 }
 
-/** colTile for a tile width known only at run time (1..8): one switch, each case inlined with its constant. */
+/** colTile for a tile width known only at run time (1..MAX_V): one switch, each case inlined with its constant. */
 @inline function colTiles(V: i32, ce: usize, from: i32, to: i32, dzc: usize, Sk: usize, first: bool): void {
   switch (V) {
-    case 8: colTile(8, ce, from, to, dzc, Sk, first); break;
     case 7: colTile(7, ce, from, to, dzc, Sk, first); break;
     case 6: colTile(6, ce, from, to, dzc, Sk, first); break;
     case 5: colTile(5, ce, from, to, dzc, Sk, first); break;
@@ -527,8 +527,8 @@ export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i
   const sq = <usize>outP << 3;
   let left = outP >> 2;
   let col: usize = 0;
-  while (left > 0) {
-    const V = min(left, 8);
+  for (let tl = (left + MAX_V - 1) / MAX_V; tl > 0; tl--) {
+    const V = (left + tl - 1) / tl;
     const dzc = dZ + col;
     let from: i32 = 0;
     for (let q = 0; q < K; q++) {
@@ -582,8 +582,8 @@ export function wideSums(net: usize, wsTable: usize, count: i32, part: i32, part
     const sq = <usize>outP << 3;
     let left = outP >> 2;
     let col: usize = 0;
-    while (left > 0) {
-      const V = min(left, 8);
+    for (let tl = (left + MAX_V - 1) / MAX_V; tl > 0; tl--) {
+      const V = (left + tl - 1) / tl;
       for (let q = k0; q < k1; q++) {
         const Sk = S + <usize>q * sq + (col << 1);
         let fresh = first;

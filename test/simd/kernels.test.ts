@@ -59,13 +59,13 @@ const alloc = (bytes: number) => {
 };
 
 /**
- * Which float32 columns (of wP) spmm sums one term at a time. spmm's tiling: ⌈(wP/4)/8⌉ tiles of at most 8
- * vectors, as even as can be (the widest first); the rows of M cut into ⌈K / ⌊L1_TILE_BYTES / 16·widest⌋⌉
+ * Which float32 columns (of wP) spmm sums one term at a time. spmm's tiling: ⌈(wP/4)/7⌉ tiles of at most 7
+ * vectors (MAX_V), as even as can be (the widest first); the rows of M cut into ⌈K / ⌊L1_TILE_BYTES / 16·widest⌋⌉
  * chunks, L1_TILE_BYTES = 40 KiB. With more than one chunk every tile adds one term at a time; with one,
  * tiles of more than 4 vectors do (narrower ones keep two interleaved partial sums).
  */
 function sequentialColumns(K: number, wP: number): boolean[] {
-  const vecs = wP / 4, tiles = Math.ceil(vecs / 8), widest = Math.ceil(vecs / tiles);
+  const vecs = wP / 4, tiles = Math.ceil(vecs / 7), widest = Math.ceil(vecs / tiles);
   const chunks = Math.ceil(K / Math.max(1, Math.floor((40 * 1024) / (widest * 16))));
   const seq: boolean[] = [];
   for (let left = vecs, tl = tiles; tl > 0; tl--) {
@@ -100,7 +100,7 @@ function checkSpmm(where: string, rows: number, rs: number, rowsP: number, n: nu
   const idx = alloc(n * rowsP * 4), start = alloc((n + 1) * 4);
   const outF = alloc(n * wP * 4), outN = alloc(n * wP * 4);
   k.scanRows(rows, rs, rowsP, n, idx, start); // as the network lists them: rowsP lanes, the padding 0
-  const cst = alloc(n * (Math.ceil(K / 320) + 1) * 4); // the chunk table: chunks of at least CHUNK_ROWS = 320 rows
+  const cst = alloc(n * (Math.ceil(K / 365) + 1) * 4); // the chunk table: chunks of at least CHUNK_ROWS = ⌊40 KiB / (16·7)⌋ = 365 rows
   k.spmm(rows, rs, idx, start, n, M, K, wP, bias, outF, cst);
   k.spmmNaive(rows, rs, n, M, K, wP, bias, outN);
   const seq = sequentialColumns(K, wP);
