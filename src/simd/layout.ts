@@ -30,7 +30,7 @@ const PAGE = 65536;
 const DESCRIPTOR_FIELDS = [
   'N_L', 'N_SUMS_BYTES', 'N_LOSS', 'N_LAYER0', 'N_STRIDE',
   'L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB',
-  'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_DZ64', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
+  'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_DZ64', 'W_PAIRS', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
   'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'WL_CS', 'WL_CE', 'CHUNK_ROWS', 'NARROW_UNITS',
   'WIDE_WRITE', 'WIDE_ADD', 'WIDE_DEFER',
 ] as const;
@@ -85,7 +85,7 @@ export interface WorkspaceLayout {
   sums: number; // one block's float64 sums
   counter: number; // f64: multiply-adds executed
   /** the intermediates, which only the kernels touch (their addresses go into the descriptor) */
-  parts: { dzList: number; dzStart: number; colStart: number; dz64: number; layers: { Z: number; A: number; dZ: number; list: number; start: number; cs: number; ce: number }[] };
+  parts: { dzList: number; dzStart: number; colStart: number; dz64: number; pairs: number; layers: { Z: number; A: number; dZ: number; list: number; start: number; cs: number; ce: number }[] };
 }
 
 export interface Layout {
@@ -184,6 +184,8 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
         // outerCols's column starts, and spmm's table of where each row's list crosses a chunk of rows
         colStart: alloc(Math.max(maxIn + 1, SUB * (Math.ceil(maxK / CHUNK_ROWS) + 1)) * 4),
         dz64: alloc(SUB * maxOutP * 8),
+        // spmm's lists as (matrix row, value) pairs: at most every entry of a sub-block's input or dZ
+        pairs: alloc(SUB * Math.max(maxIn, maxOutP) * 8),
         layers: layers.map((g, l) => ({
           Z: alloc(SUB * g.outP * 4),
           A: l < L - 1 ? alloc(SUB * g.outP * 4) : 0,
@@ -224,7 +226,7 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
 /** Writes the net descriptor and every workspace descriptor into memory (an Int32Array over it). */
 export function writeDescriptors(lay: Layout, i32: Int32Array): void {
   const { N_L, N_SUMS_BYTES, N_LOSS, N_LAYER0, N_STRIDE, L_IN, L_OUT, L_INP, L_OUTP, L_WT, L_WR, L_B, L_DW, L_DB, L_MW, L_VW, L_MB, L_VB } = lay.desc;
-  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_COLSTART, W_DZ64, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK, WL_CS, WL_CE } = lay.desc;
+  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_COLSTART, W_DZ64, W_PAIRS, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK, WL_CS, WL_CE } = lay.desc;
   const L = lay.layers.length;
   const n = lay.net >> 2;
   i32[n + N_L] = L;
@@ -255,6 +257,7 @@ export function writeDescriptors(lay: Layout, i32: Int32Array): void {
     i32[d + W_DZSTART] = ws.parts.dzStart;
     i32[d + W_COLSTART] = ws.parts.colStart;
     i32[d + W_DZ64] = ws.parts.dz64;
+    i32[d + W_PAIRS] = ws.parts.pairs;
     i32[d + W_COUNT] = ws.counter;
     ws.parts.layers.forEach((p, l) => {
       const o = d + W_LAYER0 + W_STRIDE * l;

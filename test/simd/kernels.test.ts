@@ -27,7 +27,7 @@ interface Twins {
   heapBase(): number;
   scanRows(rows: number, rs: number, wP: number, n: number, idx: number, start: number): number;
   scanRowsNaive(rows: number, rs: number, wP: number, n: number, idx: number, start: number): number;
-  spmm(rows: number, rs: number, idx: number, start: number, n: number, M: number, K: number, wP: number, bias: number, out: number, cst: number): void;
+  spmm(rows: number, rs: number, idx: number, start: number, n: number, M: number, K: number, wP: number, bias: number, out: number, cst: number, pairs: number): void;
   spmmNaive(rows: number, rs: number, n: number, M: number, K: number, wP: number, bias: number, out: number): void;
   outerCols(rows: number, rs: number, idx: number, start: number, n: number, dZ: number, outP: number, K: number, S: number, cs: number, ce: number, first: number): number;
   outerColsNaive(rows: number, rs: number, K: number, n: number, dZ: number, outP: number, S: number): void;
@@ -101,7 +101,7 @@ function checkSpmm(where: string, rows: number, rs: number, rowsP: number, n: nu
   const outF = alloc(n * wP * 4), outN = alloc(n * wP * 4);
   k.scanRows(rows, rs, rowsP, n, idx, start); // as the network lists them: rowsP lanes, the padding 0
   const cst = alloc(n * (Math.ceil(K / 365) + 1) * 4); // the chunk table: chunks of at least CHUNK_ROWS = ⌊40 KiB / (16·7)⌋ = 365 rows
-  k.spmm(rows, rs, idx, start, n, M, K, wP, bias, outF, cst);
+  k.spmm(rows, rs, idx, start, n, M, K, wP, bias, outF, cst, alloc(n * rowsP * 8)); // (and room for its pairs: 8 bytes per entry)
   k.spmmNaive(rows, rs, n, M, K, wP, bias, outN);
   const seq = sequentialColumns(K, wP);
   let worst = 0, sequential = 0;
@@ -267,7 +267,7 @@ describe('scratch-simd descriptor: one source, assembly/net.ts', () => {
     };
     distinctBelow(['N_L', 'N_SUMS_BYTES', 'N_LOSS'], d.N_LAYER0);
     distinctBelow(['L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB'], d.N_STRIDE);
-    distinctBelow(['W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_COUNT', 'W_DZ64'], d.W_LAYER0);
+    distinctBelow(['W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_COUNT', 'W_DZ64', 'W_PAIRS'], d.W_LAYER0);
     distinctBelow(['WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'WL_CS', 'WL_CE'], d.W_STRIDE);
   });
 });
