@@ -548,6 +548,44 @@ export function transposeCols(rows: usize, rs: usize, idx: usize, start: usize, 
   return t1 - t0;
 }
 
+/** One tile of outerCols: every input k's column sums of the 4V units at dzc, into S's columns at Sc. */
+@inline function colsTile(V: i32, ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
+  let from: i32 = 0;
+  for (let q = 0; q < K; q++) {
+    const to = load<i32>(cs + (<usize>q << 2));
+    const Sk = Sc + <usize>q * sq;
+    if (to > from) {
+      colTile(V, ce, from, to, dzc, Sk, first);
+    } else if (first) {
+      zeroTile(V, Sk);
+    }
+    from = to;
+  }
+}
+// one function per width, called from outerCols, as spmmChunk1..7 from spmm (measured: the deep step
+// 1.02–1.03× faster than with the tiles inlined into outerCols)
+function colsTile7(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
+  colsTile(7, ce, cs, K, dzc, Sc, sq, first);
+}
+function colsTile6(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
+  colsTile(6, ce, cs, K, dzc, Sc, sq, first);
+}
+function colsTile5(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
+  colsTile(5, ce, cs, K, dzc, Sc, sq, first);
+}
+function colsTile4(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
+  colsTile(4, ce, cs, K, dzc, Sc, sq, first);
+}
+function colsTile3(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
+  colsTile(3, ce, cs, K, dzc, Sc, sq, first);
+}
+function colsTile2(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
+  colsTile(2, ce, cs, K, dzc, Sc, sq, first);
+}
+function colsTile1(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
+  colsTile(1, ce, cs, K, dzc, Sc, sq, first);
+}
+
 /**
  * S (K×outP float64) += rowsᵀ·dZ (dZ: n×outP float32) over the lists of rows' nonzeros. The lists (per
  * sample) are first transposed into columns (per input k, the samples where rows[i, k] ≠ 0, ascending: a
@@ -568,17 +606,14 @@ export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i
   let col: usize = 0;
   for (let tl = (left + MAX_V - 1) / MAX_V; tl > 0; tl--) {
     const V = (left + tl - 1) / tl;
-    const dzc = dZ + col;
-    let from: i32 = 0;
-    for (let q = 0; q < K; q++) {
-      const to = load<i32>(cs + (<usize>q << 2));
-      const Sk = S + <usize>q * sq + (col << 1);
-      if (to > from) {
-        colTiles(V, ce, from, to, dzc, Sk, first);
-      } else if (first) {
-        zeroTile(V, Sk);
-      }
-      from = to;
+    switch (V) {
+      case 7: colsTile7(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
+      case 6: colsTile6(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
+      case 5: colsTile5(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
+      case 4: colsTile4(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
+      case 3: colsTile3(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
+      case 2: colsTile2(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
+      default: colsTile1(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
     }
     left -= V;
     col += <usize>V << 4;
