@@ -16,8 +16,9 @@
  *     block of float64 gradient sums.
  *   ws (one per worker): the staged samples of the current block (x, y, masks), the per-sub-block
  *     intermediates Z_l, A_l, dZ_l (SUB×outP f32), the lists of nonzero inputs of every layer (and, for
- *     a wide layer, their transpose by input: outerCols, wideSums; for spmm's wide tiles, their entries as
- *     pairs of the matrix row's offset and the value), and the block's float64 sums.
+ *     a wide layer, their transpose by input: outerCols; for spmm's wide tiles, their entries as pairs of
+ *     the matrix row's offset and the value), the block's float64 sums, and on a worker thread its wide
+ *     layers' float32 dW column sums (slots, added to the total by wideFold).
  *
  * Precision: parameters, activations and the per-sample dZ are float32 (products and sums over one
  * sample's inputs); the gradient sums over samples (dW, db, the loss) are float64, as 60,000 products
@@ -72,8 +73,8 @@ export const N_L = 0, N_SUMS_BYTES = 1, N_LOSS = 2, N_LAYER0 = 4, N_STRIDE = 16;
 export const L_IN = 0, L_OUT = 1, L_INP = 2, L_OUTP = 3, L_WT = 4, L_WR = 5, L_B = 6, L_DW = 7, L_DB = 8;
 export const L_MW = 9, L_VW = 10, L_MB = 11, L_VB = 12;
 // workspace descriptor (one per worker): layer l's fields WL_* start at word W_LAYER0 + l·W_STRIDE
-export const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_COLSTART = 4, W_COUNT = 5, W_DZ64 = 6, W_PAIRS = 7, W_LAYER0 = 8, W_STRIDE = 8;
-export const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5, WL_CS = 6, WL_CE = 7;
+export const W_X = 0, W_Y = 1, W_DZLIST = 2, W_DZSTART = 3, W_COLSTART = 4, W_COUNT = 5, W_DZ64 = 6, W_PAIRS = 7, W_LAYER0 = 8, W_STRIDE = 9;
+export const WL_Z = 0, WL_A = 1, WL_DZ = 2, WL_LIST = 3, WL_START = 4, WL_MASK = 5, WL_CS = 6, WL_CE = 7, WL_SLOT = 8;
 
 /**
  * a·b + c per lane. With relaxed SIMD (the `relaxed` builds, see src/simd/build.ts) one f32x4.relaxed_madd,
@@ -455,9 +456,10 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
 /**
  * One tile of V ≤ MAX_V vectors (4V units from byte `col` of a dZ row) of one input k: the float32 sum
  * acc = Σ_e value_e·dZ[row_e] over k's column entries [from, to) (samples ascending), kept in registers,
- * then added to S[k]'s float64 lanes (Sk: S's row k plus 2·col).
+ * then added to S[k]'s float64 lanes (Sk: S's row k plus 2·col), or with `f32`, stored as float32 (Sk:
+ * a float32 row k plus col).
  */
-@inline function colTile(V: i32, ce: usize, from: i32, to: i32, dzc: usize, Sk: usize, first: bool): void {
+@inline function colTile(V: i32, ce: usize, from: i32, to: i32, dzc: usize, Sk: usize, first: bool, f32: bool): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0);
   for (let e = from; e < to; e++) {
@@ -472,6 +474,16 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
     if (V > 5) a5 = madd(v, v128.load(d, 80), a5);
     if (V > 6) a6 = madd(v, v128.load(d, 96), a6);
   }
+  if (f32) {
+    v128.store(Sk, a0);
+    if (V > 1) v128.store(Sk, a1, 16);
+    if (V > 2) v128.store(Sk, a2, 32);
+    if (V > 3) v128.store(Sk, a3, 48);
+    if (V > 4) v128.store(Sk, a4, 64);
+    if (V > 5) v128.store(Sk, a5, 80);
+    if (V > 6) v128.store(Sk, a6, 96);
+    return;
+  }
   add64(Sk, a0, first);
   if (V > 1) add64(Sk + 32, a1, first);
   if (V > 2) add64(Sk + 64, a2, first);
@@ -479,19 +491,6 @@ export function spmmNaive(rows: usize, rs: usize, n: i32, M: usize, K: i32, wP: 
   if (V > 4) add64(Sk + 128, a4, first);
   if (V > 5) add64(Sk + 160, a5, first);
   if (V > 6) add64(Sk + 192, a6, first);
-}
-
-/** colTile for a tile width known only at run time (1..MAX_V): one switch, each case inlined with its constant. */
-@inline function colTiles(V: i32, ce: usize, from: i32, to: i32, dzc: usize, Sk: usize, first: bool): void {
-  switch (V) {
-    case 7: colTile(7, ce, from, to, dzc, Sk, first); break;
-    case 6: colTile(6, ce, from, to, dzc, Sk, first); break;
-    case 5: colTile(5, ce, from, to, dzc, Sk, first); break;
-    case 4: colTile(4, ce, from, to, dzc, Sk, first); break;
-    case 3: colTile(3, ce, from, to, dzc, Sk, first); break;
-    case 2: colTile(2, ce, from, to, dzc, Sk, first); break;
-    default: colTile(1, ce, from, to, dzc, Sk, first); break;
-  }
 }
 
 /** V vectors' worth of float64 lanes (8V floats) at Sk set to +0 (an input with no entries in a first pass). */
@@ -548,14 +547,19 @@ export function transposeCols(rows: usize, rs: usize, idx: usize, start: usize, 
   return t1 - t0;
 }
 
-/** One tile of outerCols: every input k's column sums of the 4V units at dzc, into S's columns at Sc. */
-@inline function colsTile(V: i32, ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
+/**
+ * One tile of outerCols: every input k's column sums of the 4V units at dzc, into S's columns at Sc (row
+ * stride sq bytes): added to float64 sums, or written (`first`), or with `f32` written as float32.
+ */
+@inline function colsTile(V: i32, ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool, f32: bool): void {
   let from: i32 = 0;
   for (let q = 0; q < K; q++) {
     const to = load<i32>(cs + (<usize>q << 2));
     const Sk = Sc + <usize>q * sq;
     if (to > from) {
-      colTile(V, ce, from, to, dzc, Sk, first);
+      colTile(V, ce, from, to, dzc, Sk, first, f32);
+    } else if (f32) {
+      memory.fill(Sk, 0, <usize>V << 4);
     } else if (first) {
       zeroTile(V, Sk);
     }
@@ -564,26 +568,26 @@ export function transposeCols(rows: usize, rs: usize, idx: usize, start: usize, 
 }
 // one function per width, called from outerCols, as spmmChunk1..7 from spmm (measured: the deep step
 // 1.02–1.03× faster than with the tiles inlined into outerCols)
-function colsTile7(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
-  colsTile(7, ce, cs, K, dzc, Sc, sq, first);
+function colsTile7(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool, f32: bool): void {
+  colsTile(7, ce, cs, K, dzc, Sc, sq, first, f32);
 }
-function colsTile6(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
-  colsTile(6, ce, cs, K, dzc, Sc, sq, first);
+function colsTile6(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool, f32: bool): void {
+  colsTile(6, ce, cs, K, dzc, Sc, sq, first, f32);
 }
-function colsTile5(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
-  colsTile(5, ce, cs, K, dzc, Sc, sq, first);
+function colsTile5(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool, f32: bool): void {
+  colsTile(5, ce, cs, K, dzc, Sc, sq, first, f32);
 }
-function colsTile4(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
-  colsTile(4, ce, cs, K, dzc, Sc, sq, first);
+function colsTile4(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool, f32: bool): void {
+  colsTile(4, ce, cs, K, dzc, Sc, sq, first, f32);
 }
-function colsTile3(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
-  colsTile(3, ce, cs, K, dzc, Sc, sq, first);
+function colsTile3(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool, f32: bool): void {
+  colsTile(3, ce, cs, K, dzc, Sc, sq, first, f32);
 }
-function colsTile2(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
-  colsTile(2, ce, cs, K, dzc, Sc, sq, first);
+function colsTile2(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool, f32: bool): void {
+  colsTile(2, ce, cs, K, dzc, Sc, sq, first, f32);
 }
-function colsTile1(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool): void {
-  colsTile(1, ce, cs, K, dzc, Sc, sq, first);
+function colsTile1(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usize, first: bool, f32: bool): void {
+  colsTile(1, ce, cs, K, dzc, Sc, sq, first, f32);
 }
 
 /**
@@ -597,23 +601,25 @@ function colsTile1(ce: usize, cs: usize, K: i32, dzc: usize, Sc: usize, sq: usiz
  * float64; see test/simd/gradients.test.ts), at half the cost. Returns the
  * number of list entries (each costs `out` multiply-adds; padding lanes of dZ are 0 and add 0).
  * With `first` (a block's first sub-block), S's K rows are written rather than added to, from +0: the
- * block's sums need no zeroing pass (3 MB for the deep network's dW1).
+ * block's sums need no zeroing pass (3 MB for the deep network's dW1). With `f32`, S is K×outP float32
+ * and gets the float32 column sums themselves (+0 where a column is empty): a worker thread's block,
+ * added to the total by wideFold.
  */
-export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dZ: usize, outP: i32, K: i32, S: usize, cs: usize, ce: usize, first: bool): i32 {
+export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i32, dZ: usize, outP: i32, K: i32, S: usize, cs: usize, ce: usize, first: bool, f32: bool): i32 {
   const entries = transposeCols(rows, rs, idx, start, n, outP, K, cs, ce);
-  const sq = <usize>outP << 3;
+  const sq = <usize>outP << (f32 ? 2 : 3);
   let left = outP >> 2;
   let col: usize = 0;
   for (let tl = (left + MAX_V - 1) / MAX_V; tl > 0; tl--) {
     const V = (left + tl - 1) / tl;
     switch (V) {
-      case 7: colsTile7(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
-      case 6: colsTile6(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
-      case 5: colsTile5(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
-      case 4: colsTile4(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
-      case 3: colsTile3(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
-      case 2: colsTile2(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
-      default: colsTile1(ce, cs, K, dZ + col, S + (col << 1), sq, first); break;
+      case 7: colsTile7(ce, cs, K, dZ + col, S + (f32 ? col : col << 1), sq, first, f32); break;
+      case 6: colsTile6(ce, cs, K, dZ + col, S + (f32 ? col : col << 1), sq, first, f32); break;
+      case 5: colsTile5(ce, cs, K, dZ + col, S + (f32 ? col : col << 1), sq, first, f32); break;
+      case 4: colsTile4(ce, cs, K, dZ + col, S + (f32 ? col : col << 1), sq, first, f32); break;
+      case 3: colsTile3(ce, cs, K, dZ + col, S + (f32 ? col : col << 1), sq, first, f32); break;
+      case 2: colsTile2(ce, cs, K, dZ + col, S + (f32 ? col : col << 1), sq, first, f32); break;
+      default: colsTile1(ce, cs, K, dZ + col, S + (f32 ? col : col << 1), sq, first, f32); break;
     }
     left -= V;
     col += <usize>V << 4;
@@ -622,58 +628,32 @@ export function outerCols(rows: usize, rs: usize, idx: usize, start: usize, n: i
 }
 
 /**
- * The wide layers' dW sums of a wave of blocks, added to the total: the network's way of running outerCols's
- * tiles (see blockSums, `defer`). Each of the `count` workspaces in `wsTable` (i32 workspace descriptor
- * pointers, in block order) holds one block's dZ_l and its columns (transposeCols, per wide layer); for
- * each tile of units and input k, each block's float32 column sum is added to the float64 total in block
- * order (`first`: the batch's first wave, whose first block's sums are written, from +0, not added), the
- * tile's row of sums staying in the L1 cache across the blocks: the total's rows are written once per wave
- * rather than once per block. A worker thread does part `part` of `parts` of the inputs k of each layer,
- * cut where the entries (the work) are even: the sums do not depend on who adds them.
+ * The wide layers' dW sums of a wave of `count` blocks added to the total, in block order: each block's
+ * float32 column sums were stored by its worker in its workspace's slots (blockSums, WIDE_SLOT; `wsTable`:
+ * the workspaces' descriptor addresses, i32, in block order), and every element of the total gets
+ * (t + f64(s_0)) + f64(s_1) + …, from t = +0 in the batch's first wave (`first`): exactly the additions
+ * outerCols makes on the calling thread. Only the elements whose sums lie in bytes [lo, hi) of the block
+ * of sums (multiples of 32): each worker thread folds its own share, then updates the same parameters.
  */
-export function wideSums(net: usize, wsTable: usize, count: i32, part: i32, parts: i32, total: usize, first: bool): void {
+export function wideFold(net: usize, wsTable: usize, count: i32, total: usize, first: bool, lo: i32, hi: i32): void {
   const L = word(net, N_L);
+  const z = f64x2.splat(0);
   for (let l = 0; l < L; l++) {
     const outP = lw(net, l, L_OUTP);
     if (outP <= NARROW) continue;
-    const K = lw(net, l, L_IN);
-    // this part's inputs [k0, k1): the entries of all blocks, cumulated over k, cut into `parts` even shares
-    let all: i64 = 0;
-    for (let b = 0; b < count; b++) all += <i64>load<i32>(wp(<usize>word(wsTable, b), l, WL_CS) + (<usize>(K - 1) << 2));
-    const lo = (all * <i64>part) / <i64>parts, hi = (all * <i64>(part + 1)) / <i64>parts;
-    let k0 = part == 0 ? 0 : K, k1 = part == parts - 1 ? K : K;
-    let run: i64 = 0;
-    for (let q = 0; q < K; q++) {
-      if (part > 0 && k0 == K && run >= lo) k0 = q;
-      if (part < parts - 1 && k1 == K && run >= hi) k1 = q;
+    const s0 = lw(net, l, L_DW);
+    const S = total + <usize>s0;
+    const end = endOf(hi, s0, lw(net, l, L_IN) * outP);
+    for (let i = firstOf(lo, s0); i < end; i += 4) {
+      const t = S + (<usize>i << 3);
+      let t0 = first ? z : v128.load(t), t1 = first ? z : v128.load(t, 16);
       for (let b = 0; b < count; b++) {
-        const cs = wp(<usize>word(wsTable, b), l, WL_CS);
-        run += <i64>(load<i32>(cs + (<usize>q << 2)) - (q == 0 ? 0 : load<i32>(cs + (<usize>(q - 1) << 2))));
+        const a = v128.load(wp(<usize>word(wsTable, b), l, WL_SLOT) + (<usize>i << 2));
+        t0 = f64x2.add(t0, f64x2.promote_low_f32x4(a));
+        t1 = f64x2.add(t1, f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1)));
       }
-    }
-    if (k1 < k0) k1 = k0;
-    const S = total + lp(net, l, L_DW);
-    const sq = <usize>outP << 3;
-    let left = outP >> 2;
-    let col: usize = 0;
-    for (let tl = (left + MAX_V - 1) / MAX_V; tl > 0; tl--) {
-      const V = (left + tl - 1) / tl;
-      for (let q = k0; q < k1; q++) {
-        const Sk = S + <usize>q * sq + (col << 1);
-        let fresh = first;
-        for (let b = 0; b < count; b++) {
-          const ws = <usize>word(wsTable, b);
-          const cs = wp(ws, l, WL_CS), ce = wp(ws, l, WL_CE);
-          const from = q == 0 ? 0 : load<i32>(cs + (<usize>(q - 1) << 2)), to = load<i32>(cs + (<usize>q << 2));
-          if (to <= from) continue;
-          const dzc = wp(ws, l, WL_DZ) + col;
-          colTiles(V, ce, from, to, dzc, Sk, fresh);
-          fresh = false;
-        }
-        if (fresh) zeroTile(V, Sk); // no block has entries for k: +0, as writing an empty sum would
-      }
-      left -= V;
-      col += <usize>V << 4;
+      v128.store(t, t0);
+      v128.store(t, t1, 16);
     }
   }
 }
@@ -989,15 +969,16 @@ function forward(net: usize, ws: usize, x: usize, n: i32, act: i32, masked: i32,
  * layers' dW (outP > NARROW) go to the batch total at `total` rather than to `sums`, by `wide`:
  *   WIDE_WRITE (the batch's first block) and WIDE_ADD (the others, in block order): summed by columns
  *     (outerCols) as each layer's dZ is made, the total's rows written, or added to;
- *   WIDE_DEFER: not summed here; each layer's lists are transposed into the workspace's columns
- *     (transposeCols) and kept with dZ_l, for wideSums to add a wave of blocks at once (worker threads).
- * Both add the same float64 column sums in the same block order, so the totals are the same bits.
+ *   WIDE_SLOT (worker threads): the float32 column sums of this block stored in the workspace's slots
+ *     (WL_SLOT, in×outP float32), for wideFold to add a wave of blocks, each worker its share of them.
+ * Both add the same float32 column sums, as float64, in the same block order, so the totals are the
+ * same bits.
  * A block is one sub-block (SUB = BLOCK), whose columns cover all its samples.
  */
-export const WIDE_WRITE = 1, WIDE_ADD = 2, WIDE_DEFER = 0; // (read by src/simd/layout.ts, like the descriptor offsets)
+export const WIDE_WRITE = 1, WIDE_ADD = 2, WIDE_SLOT = 0; // (read by src/simd/layout.ts, like the descriptor offsets)
 export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, sums: usize, total: usize, wide: i32): void {
   const L = word(net, N_L);
-  // db is summed into, so it starts at 0 (a narrow layer's dW too: see below; a wide one's is wideSums's)
+  // db is summed into, so it starts at 0 (a narrow layer's dW too: see below; a wide one's is outerCols's)
   for (let l = 0; l < L; l++) memory.fill(sums + lp(net, l, L_DB), 0, <usize>lw(net, l, L_OUTP) << 3);
   const x = <usize>word(ws, W_X), y = <usize>word(ws, W_Y);
   const colStart = <usize>word(ws, W_COLSTART), dz64 = <usize>word(ws, W_DZ64), dzList = <usize>word(ws, W_DZLIST), dzStart = <usize>word(ws, W_DZSTART);
@@ -1019,11 +1000,11 @@ export function blockSums(net: usize, ws: usize, n: i32, act: i32, masked: i32, 
       if (outP > NARROW) {
         // db_l += Σ dZ_l (per unit; fix 1)
         sumRows64(dZ, ns, outP, db);
-        // dW_lᵀ += A_{l−1}ᵀ·dZ_l over A_{l−1}'s lists (from forward) as columns: now, or in wideSums
+        // dW_lᵀ += A_{l−1}ᵀ·dZ_l over A_{l−1}'s lists (from forward) as columns, into the total or the slot
         const cs = wp(ws, l, WL_CS), ce = wp(ws, l, WL_CE);
-        const entries = wide == WIDE_DEFER
-          ? transposeCols(rows, rs, list, start, ns, outP, inp, cs, ce)
-          : outerCols(rows, rs, list, start, ns, dZ, outP, inp, total + lp(net, l, L_DW), cs, ce, wide == WIDE_WRITE && s0 == 0);
+        const entries = wide == WIDE_SLOT
+          ? outerCols(rows, rs, list, start, ns, dZ, outP, inp, wp(ws, l, WL_SLOT), cs, ce, true, true)
+          : outerCols(rows, rs, list, start, ns, dZ, outP, inp, total + lp(net, l, L_DW), cs, ce, wide == WIDE_WRITE && s0 == 0, false);
         macs += <f64>entries * <f64>out;
       } else {
         // a narrow layer (784-10-10's both, the deep network's last): dZ_l in float64, db_l += Σ dZ_l, and

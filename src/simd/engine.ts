@@ -17,7 +17,7 @@ export interface Kernels {
   blockSamples(): number;
   subSamples(): number;
   blockSums(net: number, ws: number, n: number, act: number, masked: number, sums: number, total: number, wide: number): void;
-  wideSums(net: number, wsTable: number, count: number, part: number, parts: number, total: number, first: number): void;
+  wideFold(net: number, wsTable: number, count: number, total: number, first: number, lo: number, hi: number): void;
   predict(net: number, ws: number, n: number, act: number, out: number): void;
   foldSlots(dst: number, src: number, stride: number, count: number, lo: number, hi: number): void;
   paramsChanged(net: number): void;

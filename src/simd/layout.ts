@@ -31,8 +31,8 @@ const DESCRIPTOR_FIELDS = [
   'N_L', 'N_SUMS_BYTES', 'N_LOSS', 'N_LAYER0', 'N_STRIDE',
   'L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB',
   'W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_DZ64', 'W_PAIRS', 'W_COUNT', 'W_LAYER0', 'W_STRIDE',
-  'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'WL_CS', 'WL_CE', 'CHUNK_ROWS', 'NARROW_UNITS',
-  'WIDE_WRITE', 'WIDE_ADD', 'WIDE_DEFER',
+  'WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'WL_CS', 'WL_CE', 'WL_SLOT', 'CHUNK_ROWS', 'NARROW_UNITS',
+  'WIDE_WRITE', 'WIDE_ADD', 'WIDE_SLOT',
 ] as const;
 export type Descriptor = Record<(typeof DESCRIPTOR_FIELDS)[number], number>;
 
@@ -85,7 +85,7 @@ export interface WorkspaceLayout {
   sums: number; // one block's float64 sums
   counter: number; // f64: multiply-adds executed
   /** the intermediates, which only the kernels touch (their addresses go into the descriptor) */
-  parts: { dzList: number; dzStart: number; colStart: number; dz64: number; pairs: number; layers: { Z: number; A: number; dZ: number; list: number; start: number; cs: number; ce: number }[] };
+  parts: { dzList: number; dzStart: number; colStart: number; dz64: number; pairs: number; layers: { Z: number; A: number; dZ: number; list: number; start: number; cs: number; ce: number; slot: number }[] };
 }
 
 export interface Layout {
@@ -100,9 +100,9 @@ export interface Layout {
   args: number; // 16 f64: the arguments of the update the worker threads apply (engine.ts writeUpdate)
   gradFloats: number;
   workspaces: WorkspaceLayout[];
-  /** the workspaces' descriptor addresses, one i32 each in order: the table wideSums reads */
+  /** the workspaces' descriptor addresses, one i32 each in order: the table wideFold reads */
   wsTable: number;
-  /** whether some layer is wide (its dW summed by wideSums, a wave of blocks at a time; assembly/net.ts) */
+  /** whether some layer is wide (on worker threads, its dW column sums kept per block and added by wideFold, a wave of blocks at a time; assembly/net.ts) */
   wide: boolean;
   /** the byte ranges of a block of sums that blockSums writes (all but the wide layers' dW), in order, adjacent ones merged */
   rest: [number, number][];
@@ -192,9 +192,11 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
           dZ: l < L - 1 ? alloc(SUB * g.outP * 4) : 0,
           list: alloc(SUB * g.inP * 4),
           start: alloc((SUB + 1) * 4),
-          // a wide layer's input lists as columns (assembly/net.ts transposeCols), kept for wideSums
+          // a wide layer's input lists as columns (assembly/net.ts transposeCols)
           cs: g.outP > NARROW_UNITS ? alloc((g.in + 1) * 4) : 0,
           ce: g.outP > NARROW_UNITS ? alloc(SUB * g.in * 8) : 0,
+          // on worker threads, a wide layer's float32 dW column sums of the block, for wideFold
+          slot: g.outP > NARROW_UNITS && opts.slots !== undefined ? alloc(g.in * g.outP * 4) : 0,
         })),
       },
     });
@@ -226,7 +228,7 @@ export function planLayout(sizes: readonly number[], workers: number, base: numb
 /** Writes the net descriptor and every workspace descriptor into memory (an Int32Array over it). */
 export function writeDescriptors(lay: Layout, i32: Int32Array): void {
   const { N_L, N_SUMS_BYTES, N_LOSS, N_LAYER0, N_STRIDE, L_IN, L_OUT, L_INP, L_OUTP, L_WT, L_WR, L_B, L_DW, L_DB, L_MW, L_VW, L_MB, L_VB } = lay.desc;
-  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_COLSTART, W_DZ64, W_PAIRS, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK, WL_CS, WL_CE } = lay.desc;
+  const { W_X, W_Y, W_DZLIST, W_DZSTART, W_COLSTART, W_DZ64, W_PAIRS, W_COUNT, W_LAYER0, W_STRIDE, WL_Z, WL_A, WL_DZ, WL_LIST, WL_START, WL_MASK, WL_CS, WL_CE, WL_SLOT } = lay.desc;
   const L = lay.layers.length;
   const n = lay.net >> 2;
   i32[n + N_L] = L;
@@ -269,6 +271,7 @@ export function writeDescriptors(lay: Layout, i32: Int32Array): void {
       i32[o + WL_MASK] = l < L - 1 ? ws.masks[l] : 0;
       i32[o + WL_CS] = p.cs;
       i32[o + WL_CE] = p.ce;
+      i32[o + WL_SLOT] = p.slot;
     });
   }
 }

@@ -7,19 +7,19 @@
  * How a batch is split: into blocks of SIMD_BLOCK samples, as on the calling thread. A network with wide
  * layers (more than assembly/net.ts's NARROW units, like the deep network's 400 and 100) goes in waves of
  * N blocks, one per worker, block w0 + id on worker id. Each worker computes its block's sums into its own
- * slot (the batch's first block straight into the total), except the wide layers' dW: it keeps their
- * columns in its workspace. After a barrier the workers share out the wide dW of the whole wave by inputs
- * k, cut where the work is even (wideSums: each adds every block's column sums to the total, in block
- * order, so a row of the total is written once per wave and no slot holds 2.5 MB of them), and each adds
- * the wave's slots of the rest (db, narrow layers, loss), in block order, to its share of the elements
- * (`foldSlots`); a second barrier ends the wave. Without wide layers (784-10-10), waves of up to `slots`
+ * slot of partial sums (the batch's first block straight into the total), except the wide layers' dW,
+ * whose float32 column sums it stores in its workspace (1.4 MB for the deep network, rather than 2.8 MB
+ * of float64). After a barrier each worker adds the wave's blocks, in block order, to its own share of
+ * the elements of the total: the wide dW from the workspaces (`wideFold`), the rest (db, narrow layers,
+ * loss) from the slots (`foldSlots`); a second barrier, before the next wave reuses them. Without wide layers (784-10-10), waves of up to `slots`
  * blocks (all 469 of a 60,000-sample batch in one wave; the slots take at most PARTIALS_BYTES): each of the
  * N workers computes a contiguous run of the blocks into slots, then after a barrier adds the wave's slots
  * to its share of the elements. Either way each element of the total gets ((S0 + S1) + S2) + …, exactly the
  * additions the calling thread makes, whatever N. A batch of one block is done by worker 0 alone, directly
  * into the total. Each worker then applies the step's update (SGD or Adam, elementwise) to the parameters
- * of its share of the sums, and the calling thread refreshes the row-major copies once: the same
- * operations on the same elements as without threads.
+ * of its share of the sums, the elements it folded itself (so no barrier after the last wave), and the
+ * calling thread refreshes the row-major copies once: the same operations on the same elements as
+ * without threads.
  *
  * Data: each worker copies its blocks' rows (images, labels, mask rows) into its workspace. A batch in
  * shared memory is read in place; any other batch, and the dropout masks, are staged (src/core/pool.ts),
@@ -141,24 +141,24 @@ serveJobs<Shared>(KIND, (ctx) => {
     const units = sumsBytes >> 5;
     const elo = Math.floor((id * units) / N) << 5, ehi = id === N - 1 ? sumsBytes : Math.floor(((id + 1) * units) / N) << 5;
     if (wide) {
-      // waves of N blocks, block w0 + id on this worker; after a barrier, every worker adds its part of the wave's wide-layer dW columns to the total
-      // (wideSums: a part of the inputs k, all blocks, in block order) and its share of the rest of the
-      // wave's slots (foldSlots over the non-wide ranges); a second barrier before the workspaces are reused
+      // waves of N blocks, block w0 + id on this worker; after a barrier, every worker adds the wave's
+      // blocks to its share of the total: the wide layers' dW from the workspaces (wideFold), the rest from
+      // the slots (foldSlots over the non-wide ranges); a second barrier before they are reused
       for (let w0 = 0; w0 < nb; w0 += N) {
         const count = Math.min(N, nb - w0);
         if (id < count) {
           const b = w0 + id, i0 = b * SIMD_BLOCK, n = Math.min(SIMD_BLOCK, m - i0);
           stage(e, ws, x, y, i0, n, masks);
-          k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + id * sumsBytes, total, desc.WIDE_DEFER);
+          k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + id * sumsBytes, total, desc.WIDE_SLOT);
         }
         ctx.barrier(); // every block of the wave is done
-        k.wideSums(net, wsTable, count, id, N, total, w0 === 0 ? 1 : 0);
+        k.wideFold(net, wsTable, count, total, w0 === 0 ? 1 : 0, elo, ehi);
         const skip = w0 === 0 ? 1 : 0; // the batch's first block's rest is in the total already
         for (const [r0, r1] of rest) {
           const lo = Math.max(r0, elo), hi = Math.min(r1, ehi);
           if (lo < hi && count > skip) k.foldSlots(total, partials + skip * sumsBytes, sumsBytes, count - skip, lo, hi);
         }
-        ctx.barrier(); // every part is added: the workspaces and slots may be reused, and the total is whole
+        if (w0 + count < nb) ctx.barrier(); // every share is added: the workspaces and slots may be reused
       }
     } else {
       for (let w0 = 0; w0 < nb; w0 += slots) {
@@ -168,7 +168,7 @@ serveJobs<Shared>(KIND, (ctx) => {
           const i0 = b * SIMD_BLOCK, n = Math.min(SIMD_BLOCK, m - i0);
           stage(e, ws, x, y, i0, n, masks);
           // the batch's first block goes straight into the total (what the calling thread does too)
-          k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + (b - w0) * sumsBytes, total, desc.WIDE_DEFER); // (no wide layers here)
+          k.blockSums(net, ws.desc, n, act, masked, b === 0 ? total : partials + (b - w0) * sumsBytes, total, desc.WIDE_SLOT); // (no wide layers here)
         }
         ctx.barrier(); // every block of the wave is in its slot
         const skip = w0 === 0 ? 1 : 0; // the batch's first block is in the total already, not in slot 0

@@ -29,7 +29,7 @@ interface Twins {
   scanRowsNaive(rows: number, rs: number, wP: number, n: number, idx: number, start: number): number;
   spmm(rows: number, rs: number, idx: number, start: number, n: number, M: number, K: number, wP: number, bias: number, out: number, cst: number, pairs: number): void;
   spmmNaive(rows: number, rs: number, n: number, M: number, K: number, wP: number, bias: number, out: number): void;
-  outerCols(rows: number, rs: number, idx: number, start: number, n: number, dZ: number, outP: number, K: number, S: number, cs: number, ce: number, first: number): number;
+  outerCols(rows: number, rs: number, idx: number, start: number, n: number, dZ: number, outP: number, K: number, S: number, cs: number, ce: number, first: number, f32: number): number;
   outerColsNaive(rows: number, rs: number, K: number, n: number, dZ: number, outP: number, S: number): void;
   outer64(rows: number, rs: number, idx: number, start: number, n: number, dz: number, outP: number, out: number, S: number): void;
   outer64Naive(rows: number, rs: number, K: number, n: number, dz: number, outP: number, out: number, S: number): void;
@@ -188,7 +188,7 @@ describe.each(BUILDS)('scratch-simd kernels ($name build): each SIMD kernel agai
           const cs = alloc((nIn + 1) * 4), ce = alloc(n * nIn * 8);
           for (let q = 0; q < nIn * outP; q++) f64[(SF >> 3) + q] = f64[(SN >> 3) + q] = q % outP < nOut ? r.normal() : 0;
           const before = Float64Array.from(f64.subarray(SF >> 3, (SF >> 3) + nIn * outP));
-          expect(k.outerCols(rows, rs, idxF, startF, n, dZ, outP, nIn, SF, cs, ce, 0), `${where}: dWᵀ entries`).toBe(t);
+          expect(k.outerCols(rows, rs, idxF, startF, n, dZ, outP, nIn, SF, cs, ce, 0, 0), `${where}: dWᵀ entries`).toBe(t);
           k.outerColsNaive(rows, rs, rowsP, n, dZ, outP, SN);
           let changed = false, outside = '', differ = '';
           for (let q = 0; q < nIn; q++) {
@@ -220,10 +220,19 @@ describe.each(BUILDS)('scratch-simd kernels ($name build): each SIMD kernel agai
           f64.fill(0, SZ >> 3, (SZ >> 3) + nIn * outP);
           for (let q = 0; q < (nIn + 1) * outP; q++) f64[(SW >> 3) + q] = r.normal();
           const past = f64.slice((SW >> 3) + nIn * outP, (SW >> 3) + (nIn + 1) * outP);
-          k.outerCols(rows, rs, idxF, startF, n, dZ, outP, nIn, SZ, cs, ce, 0);
-          k.outerCols(rows, rs, idxF, startF, n, dZ, outP, nIn, SW, cs, ce, 1);
+          k.outerCols(rows, rs, idxF, startF, n, dZ, outP, nIn, SZ, cs, ce, 0, 0);
+          k.outerCols(rows, rs, idxF, startF, n, dZ, outP, nIn, SW, cs, ce, 1, 0);
           expect(Array.from(new Uint32Array(memory.buffer, SW, nIn * outP * 2)), `${where}: first pass = adding to zeros`).toEqual(Array.from(new Uint32Array(memory.buffer, SZ, nIn * outP * 2)));
           expect(Array.from(f64.subarray((SW >> 3) + nIn * outP, (SW >> 3) + (nIn + 1) * outP)), `${where}: the row past K untouched`).toEqual(Array.from(past));
+          // a worker thread's slot (f32): the float32 column sums themselves, which widened to float64 are
+          // what the first pass writes (+0 + f64(sum) = f64(sum)), over whatever was there, and no further
+          const S32 = alloc((nIn + 1) * outP * 4);
+          for (let q = 0; q < (nIn + 1) * outP; q++) f32[(S32 >> 2) + q] = r.normal();
+          const past32 = f32.slice((S32 >> 2) + nIn * outP, (S32 >> 2) + (nIn + 1) * outP);
+          k.outerCols(rows, rs, idxF, startF, n, dZ, outP, nIn, S32, cs, ce, 1, 1);
+          const widened = Array.from(f32.subarray(S32 >> 2, (S32 >> 2) + nIn * outP), (v) => v);
+          expect(widened.map((v) => (Object.is(v, -0) ? 0 : v)), `${where}: slot = the first pass's sums`).toEqual(Array.from(f64.subarray(SW >> 3, (SW >> 3) + nIn * outP)));
+          expect(Array.from(f32.subarray((S32 >> 2) + nIn * outP, (S32 >> 2) + (nIn + 1) * outP)), `${where}: the slot row past K untouched`).toEqual(Array.from(past32));
 
           // the narrow layers' kernel (outer64): float64 sums of exact float32×float32 products, added
           // sample by sample in both it and its loop, so bit for bit in either build
@@ -268,6 +277,6 @@ describe('scratch-simd descriptor: one source, assembly/net.ts', () => {
     distinctBelow(['N_L', 'N_SUMS_BYTES', 'N_LOSS'], d.N_LAYER0);
     distinctBelow(['L_IN', 'L_OUT', 'L_INP', 'L_OUTP', 'L_WT', 'L_WR', 'L_B', 'L_DW', 'L_DB', 'L_MW', 'L_VW', 'L_MB', 'L_VB'], d.N_STRIDE);
     distinctBelow(['W_X', 'W_Y', 'W_DZLIST', 'W_DZSTART', 'W_COLSTART', 'W_COUNT', 'W_DZ64', 'W_PAIRS'], d.W_LAYER0);
-    distinctBelow(['WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'WL_CS', 'WL_CE'], d.W_STRIDE);
+    distinctBelow(['WL_Z', 'WL_A', 'WL_DZ', 'WL_LIST', 'WL_START', 'WL_MASK', 'WL_CS', 'WL_CE', 'WL_SLOT'], d.W_STRIDE);
   });
 });
