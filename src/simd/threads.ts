@@ -15,8 +15,9 @@
  * blocks (all 469 of a 60,000-sample batch in one wave; the slots take at most PARTIALS_BYTES): each of the
  * N workers computes a contiguous run of the blocks into slots, then after a barrier adds the wave's slots
  * to its share of the elements. Either way each element of the total gets ((S0 + S1) + S2) + …, exactly the
- * additions the calling thread makes, whatever N. A batch of one block is done by worker 0 alone, directly
- * into the total. Each worker then applies the step's update (SGD or Adam, elementwise) to the parameters
+ * additions the calling thread makes, whatever N. A batch of one block is done by worker 0 alone, and one
+ * worker does what the calling thread does (engine.ts batchSums: each block's wide dW straight into the
+ * total, measured 1.09× faster than through its slots). Each worker then applies the step's update (SGD or Adam, elementwise) to the parameters
  * of its share of the sums, the elements it folded itself (so no barrier after the last wave), and the
  * calling thread refreshes the row-major copies once: the same operations on the same elements as
  * without threads.
@@ -27,7 +28,7 @@
  */
 import { serveJobs, startPool } from '../core/pool.ts';
 import { ACTIVATIONS, INPUT, hiddenOf, type Activation, type Batch } from '../core/types.ts';
-import { applyWritten, createEngine, instantiate, loadModule, stage, views, writeUpdate, type Engine, type Update, type Validate } from './engine.ts';
+import { applyWritten, batchSums, createEngine, instantiate, loadModule, stage, views, writeUpdate, type Engine, type Update, type Validate } from './engine.ts';
 import { SIMD_BLOCK, MAX_MEMORY_BYTES, sumsBytesOf, type Layout } from './layout.ts';
 
 const KIND = 'mnist-duel-simd-worker';
@@ -130,9 +131,9 @@ serveJobs<Shared>(KIND, (ctx) => {
     const masked = masks ? 1 : 0;
     const nb = Math.ceil(m / SIMD_BLOCK);
     const { slots, partials, sumsBytes, wide, wsTable, rest, desc } = layout;
-    if (nb === 1) {
-      stage(e, ws, x, y, 0, m, masks);
-      k.blockSums(net, ws.desc, m, act, masked, total, total, desc.WIDE_WRITE);
+    if (N === 1) {
+      // one worker does what the calling thread does (engine.ts), block by block straight into the total
+      batchSums(e, { x, y, m }, ACTIVATIONS[act], masks);
       applyWritten(e, job[UPD], m, 0, sumsBytes);
       return;
     }
