@@ -23,7 +23,7 @@ Trains every trainer from the same initial weights on the same batches, per seed
                                  'tensorflow': --backend tensorflow, or auto with @tensorflow/tfjs-node
                                  installed): 3 seeds, every trainer, the hand-written ones
                                  on ${DEEP_NATIVE_THREADS} worker threads, a curve point every 2 epochs
-                                 (measured on 2 idle cores: 8 min 51 s on an AMD EPYC,
+                                 (measured on 2 idle cores: 9 min 12 s on an AMD EPYC,
                                  20 min 53 s on an Intel Xeon; slower on a busy machine).
                                  Without: 1 seed (no interval), every trainer but tfjs-sgd (a tfjs
                                  step takes ~85 ms on wasm; ~7 min on 2 cores). The plan table says
